@@ -15,6 +15,15 @@ enum boot_mode {
 	BOOT_MODE_LINUX64,
 };
 
+/*
+ * The boot GDT at LAYOUT_GDT, shared by both modes: null, flat 32-bit code,
+ * 64-bit code, flat data (Linux wants __BOOT_CS 0x10 and __BOOT_DS 0x18).
+ */
+#define BOOT_GDT_ENTRIES 4
+#define BOOT_SEL_CODE32	 0x08
+#define BOOT_SEL_CODE64	 0x10
+#define BOOT_SEL_DATA	 0x18
+
 struct boot_entry {
 	enum boot_mode mode;
 	uint64_t rip;

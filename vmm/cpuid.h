@@ -24,6 +24,16 @@ bool cpuid_host_has_hw_virt(void);
  */
 const char *cpu_template_cmdline(enum cpu_template t);
 
+struct kvm_cpuid2;
+
+/**
+ * Filter @c (as KVM_GET_SUPPORTED_CPUID returns it) in place for @t and fill
+ * in vCPU @vcpu_id's APIC ids and a topology of @nr_cpus single-thread cores
+ * in one package. Touches only the entries @c already has.
+ */
+void cpuid_apply_template(struct kvm_cpuid2 *c, unsigned vcpu_id, unsigned nr_cpus,
+			  enum cpu_template t);
+
 /**
  * Program CPUID on @vcpu_fd from KVM_GET_SUPPORTED_CPUID on @kvm_fd, filtered
  * by @t, with per-vCPU APIC ids and topology for @nr_cpus. Returns 0 or -errno.

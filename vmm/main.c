@@ -1,2 +1,321 @@
 // SPDX-License-Identifier: MIT
-int main(void){return 0;}
+#include "boot.h"
+#include "cmdline.h"
+#include "cpuid.h"
+#include "layout.h"
+#include "legacy.h"
+#include "pci.h"
+#include "term.h"
+#include "uart.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_pci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VMM_MAX_CMDLINE 4096
+/* virtio-console + disks + rng */
+#define VMM_MAX_VIRTIO (VMM_MAX_DISKS + 2)
+
+struct mapped_file {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Everything one running VM owns, torn down in reverse by vmm_teardown(). */
+struct vmm {
+	struct vm vm;
+	bool vm_up;
+	struct uart uart;
+	bool uart_up;
+	struct term_input term;
+	struct i8042 *i8042;
+	struct debug_exit *debug_exit;
+	struct pci_bus pci;
+	bool pci_up;
+	struct virtio_dev *vdev[VMM_MAX_VIRTIO];
+	struct virtio_pci *vpci[VMM_MAX_VIRTIO];
+	unsigned nr_virtio;
+	int sigfd;
+	struct mapped_file kernel, initrd;
+};
+
+static int map_file(const char *what, const char *path, struct mapped_file *f)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "inlay-vmm: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		fprintf(stderr, "inlay-vmm: %s %s: not a non-empty regular file\n", what, path);
+		close(fd);
+		return -1;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "inlay-vmm: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	f->data = p;
+	f->len = (size_t)st.st_size;
+	return 0;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->data)
+		munmap((void *)f->data, f->len);
+	f->data = NULL;
+}
+
+static void uart_set_irq(void *opaque, int level)
+{
+	struct vmm *v = opaque;
+	vm_irq_line(&v->vm, LAYOUT_IRQ_COM1, level);
+}
+
+static void uart_rx_ready(void *opaque)
+{
+	struct vmm *v = opaque;
+	term_input_resume(&v->term);
+}
+
+static void handle_signal(void *opaque, uint32_t events)
+{
+	struct vmm *v = opaque;
+	struct signalfd_siginfo si;
+	if (read(v->sigfd, &si, sizeof(si)) == sizeof(si))
+		vm_request_exit(&v->vm, VM_EXIT_INTERRUPTED);
+}
+
+static int setup_signals(struct vmm *v)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	v->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (v->sigfd < 0)
+		return -1;
+	return evloop_add(v->vm.loop, v->sigfd, EPOLLIN, handle_signal, v);
+}
+
+static int add_virtio(struct vmm *v, struct virtio_dev *d)
+{
+	if (!d)
+		return -1;
+	struct virtio_pci *vp = virtio_pci_create(&v->vm, &v->pci, d);
+	if (!vp) {
+		d->ops->destroy(d);
+		return -1;
+	}
+	v->vdev[v->nr_virtio] = d;
+	v->vpci[v->nr_virtio] = vp;
+	v->nr_virtio++;
+	return 0;
+}
+
+static int setup_devices(struct vmm *v, const struct vmm_config *cfg)
+{
+	struct vm *vm = &v->vm;
+	if (cfg->serial) {
+		uart_init(&v->uart, STDOUT_FILENO, uart_set_irq, uart_rx_ready, v);
+		v->uart_up = true;
+		if (bus_register(&vm->pio, LAYOUT_PORT_COM1, 8, uart_io, &v->uart) < 0 ||
+		    term_input_init(&v->term, vm, &v->uart, STDIN_FILENO) < 0) {
+			fprintf(stderr, "inlay-vmm: cannot set up the serial port\n");
+			return -1;
+		}
+	}
+	v->i8042 = i8042_create(vm);
+	v->debug_exit = debug_exit_create(vm);
+	if (!v->i8042 || !v->debug_exit) {
+		fprintf(stderr, "inlay-vmm: cannot set up legacy devices\n");
+		return -1;
+	}
+	if (pci_bus_init(&v->pci, &vm->pio, &vm->mmio) < 0) {
+		fprintf(stderr, "inlay-vmm: cannot set up the PCI bus\n");
+		return -1;
+	}
+	v->pci_up = true;
+	if (cfg->console == VMM_CONSOLE_STDIO &&
+	    add_virtio(v, virtio_console_create(&vm->mem, vm->loop, STDIN_FILENO, STDOUT_FILENO)))
+		return -1;
+	if (cfg->console == VMM_CONSOLE_SOCKET &&
+	    add_virtio(v, virtio_console_create_listener(&vm->mem, vm->loop, cfg->console_path)))
+		return -1;
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		if (add_virtio(v, virtio_blk_create(&vm->mem, vm->loop, cfg->disks[i].path,
+						    cfg->disks[i].read_only)))
+			return -1;
+	if (cfg->rng && add_virtio(v, virtio_rng_create(&vm->mem, vm->loop)))
+		return -1;
+	return 0;
+}
+
+static int load_kernel(struct vmm *v, const struct vmm_config *cfg, enum cpu_template tmpl,
+		       struct boot_entry *entry)
+{
+	if (map_file("kernel", cfg->kernel, &v->kernel) < 0)
+		return -1;
+	if (cfg->initrd && map_file("initrd", cfg->initrd, &v->initrd) < 0)
+		return -1;
+	char cmdline[VMM_MAX_CMDLINE];
+	const char *extra = cpu_template_cmdline(tmpl);
+	int n = snprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg->cmdline ? cfg->cmdline : "",
+			 cfg->cmdline && *extra ? " " : "", extra);
+	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
+		fprintf(stderr, "inlay-vmm: kernel command line longer than %d bytes\n",
+			VMM_MAX_CMDLINE - 1);
+		return -1;
+	}
+	struct boot_images img = {
+		.kernel = v->kernel.data,
+		.kernel_len = v->kernel.len,
+		.initrd = v->initrd.data,
+		.initrd_len = v->initrd.len,
+		.cmdline = cmdline,
+		.nr_cpus = cfg->cpus,
+	};
+	char err[256];
+	if (boot_load(&v->vm.mem, &img, entry, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: %s: %s\n", cfg->kernel, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int create_vcpus(struct vmm *v, unsigned n, enum cpu_template tmpl,
+			const struct boot_entry *entry)
+{
+	struct vm *vm = &v->vm;
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -1;
+	vm->nr_vcpus = n;
+	for (unsigned i = 0; i < n; i++) {
+		vm->vcpus[i] = vcpu_create(vm, i, tmpl);
+		if (!vm->vcpus[i])
+			return -1;
+	}
+	int ret = vcpu_set_boot_state(vm->vcpus[0], entry);
+	if (ret < 0) {
+		fprintf(stderr, "inlay-vmm: boot vCPU state: %s\n", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static void vmm_teardown(struct vmm *v)
+{
+	struct vm *vm = &v->vm;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	term_input_finish(&v->term);
+	for (unsigned i = v->nr_virtio; i-- > 0;) {
+		virtio_pci_destroy(v->vpci[i]);
+		v->vdev[i]->ops->destroy(v->vdev[i]);
+	}
+	if (v->pci_up)
+		pci_bus_finish(&v->pci, &vm->pio);
+	debug_exit_destroy(v->debug_exit);
+	i8042_destroy(v->i8042);
+	if (v->uart_up)
+		uart_finish(&v->uart);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	if (v->sigfd >= 0)
+		close(v->sigfd);
+	if (v->vm_up)
+		vm_finish(vm);
+	unmap_file(&v->kernel);
+	unmap_file(&v->initrd);
+}
+
+static int vmm_boot(const struct vmm_config *cfg)
+{
+	enum cpu_template tmpl = cfg->tmpl;
+	if (!cfg->template_set) {
+		tmpl = cpuid_host_has_hw_virt() ? CPU_TEMPLATE_HOST : CPU_TEMPLATE_BASELINE;
+		if (tmpl == CPU_TEMPLATE_BASELINE)
+			fprintf(stderr, "inlay-vmm: no hardware virtualization on this host; "
+					"using the baseline CPU template\n");
+	}
+	struct vmm *v = calloc(1, sizeof(*v));
+	if (!v) {
+		fprintf(stderr, "inlay-vmm: out of memory\n");
+		return VM_EXIT_VMM_ERROR;
+	}
+	v->sigfd = -1;
+	int status = VM_EXIT_VMM_ERROR;
+	if (vcpu_signals_init() < 0 || vm_init(&v->vm, cfg->mem_mib << 20) < 0)
+		goto out;
+	v->vm_up = true;
+	struct boot_entry entry;
+	if (setup_signals(v) < 0) {
+		fprintf(stderr, "inlay-vmm: signal setup: %s\n", strerror(errno));
+		goto out;
+	}
+	if (setup_devices(v, cfg) < 0 || load_kernel(v, cfg, tmpl, &entry) < 0 ||
+	    create_vcpus(v, cfg->cpus, tmpl, &entry) < 0)
+		goto out;
+	for (unsigned i = 0; i < v->vm.nr_vcpus; i++) {
+		int ret = vcpu_start(v->vm.vcpus[i]);
+		if (ret < 0) {
+			fprintf(stderr, "inlay-vmm: vCPU thread: %s\n", strerror(-ret));
+			vm_request_exit(&v->vm, VM_EXIT_VMM_ERROR);
+			break;
+		}
+	}
+	status = evloop_run(v->vm.loop);
+	if (status < 0) {
+		fprintf(stderr, "inlay-vmm: event loop: %s\n", strerror(-status));
+		status = VM_EXIT_VMM_ERROR;
+	}
+	vm_request_exit(&v->vm, (enum vm_exit_status)status);
+out:
+	vmm_teardown(v);
+	free(v);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_config cfg;
+	char err[256];
+	switch (vmm_config_parse(&cfg, argc, argv, err, sizeof(err))) {
+	case VMM_PARSE_HELP:
+		fputs(vmm_usage, stdout);
+		return 0;
+	case VMM_PARSE_VERSION:
+		puts("inlay-vmm " INLAY_VERSION);
+		return 0;
+	case VMM_PARSE_ERROR:
+		fprintf(stderr, "inlay-vmm: %s\nTry 'inlay-vmm --help'.\n", err);
+		return VM_EXIT_USAGE;
+	case VMM_PARSE_OK:
+		break;
+	}
+	return vmm_boot(&cfg);
+}

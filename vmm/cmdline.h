@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef INLAY_CMDLINE_H
+#define INLAY_CMDLINE_H
+
+#include "cpuid.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_MAX_DISKS 8
+#define VMM_DEFAULT_MEM_MIB 256
+#define VMM_MAX_MEM_MIB (64 * 1024)
+
+enum vmm_console {
+	VMM_CONSOLE_NONE,
+	VMM_CONSOLE_STDIO,
+	VMM_CONSOLE_SOCKET,
+};
+
+struct vmm_disk {
+	const char *path;
+	bool read_only;
+};
+
+/** What `inlay-vmm boot ...` asked for. Strings point into argv. */
+struct vmm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem_mib;
+	unsigned cpus;
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned nr_disks;
+	bool template_set;
+	enum cpu_template tmpl;
+	enum vmm_console console;
+	const char *console_path;
+	bool serial; /* 8250 on stdio */
+	bool rng;
+};
+
+enum vmm_parse_result {
+	VMM_PARSE_OK,
+	VMM_PARSE_HELP,
+	VMM_PARSE_VERSION,
+	VMM_PARSE_ERROR,
+};
+
+/**
+ * Parse argv (argv[0] is the program). On VMM_PARSE_ERROR @err says why.
+ * @argv is permuted by getopt; the strings are referenced, not copied.
+ */
+enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **argv, char *err,
+				       size_t errlen);
+
+/** The --help text. */
+extern const char vmm_usage[];
+
+#endif
