@@ -14,6 +14,12 @@
 
 struct pci_dev;
 
+/* What a BAR's MMIO range is registered with; private to pci.c. */
+struct pci_bar_ref {
+	struct pci_dev *dev;
+	int index;
+};
+
 struct pci_dev_ops {
 	/* Config space beyond what pci.c emulates (capabilities the device
 	 * owns). Called after the generic write was applied. May be NULL. */
@@ -40,6 +46,8 @@ struct pci_dev {
 	uint64_t bar_addr[PCI_NUM_BARS]; /* where the BAR is currently mapped, 0 = not */
 	uint8_t slot;
 	struct pci_bus *bus;
+	struct pci_bar_ref bar_ref[PCI_NUM_BARS]; /* private to pci.c */
+	uint16_t cap_end; /* private to pci.c: next free capability offset, 0 = none yet */
 };
 
 struct pci_bus {
@@ -60,9 +68,28 @@ void pci_bus_finish(struct pci_bus *pb, struct bus *pio);
  */
 int pci_bus_add(struct pci_bus *pb, struct pci_dev *dev);
 /**
- * Append a capability of @len bytes (body after the 2-byte header is
- * copied from @body) to @dev's list. Returns its offset or -ENOSPC.
+ * Take @dev off the bus: unmap its BARs (ops->bar_mapped sees address 0) and
+ * free its slot. A no-op when @dev is not on @pb.
+ */
+void pci_bus_remove(struct pci_bus *pb, struct pci_dev *dev);
+/**
+ * Append a capability of @len bytes to @dev's list. @body (may be NULL for
+ * all zeroes) is the whole capability: its first two bytes are replaced by
+ * the id and next pointer, the rest is copied. Returns its offset, -EINVAL or
+ * -ENOSPC.
  */
 int pci_add_cap(struct pci_dev *dev, uint8_t cap_id, const void *body, uint8_t len);
+
+/** Raw little-endian config field access for the owner (no wmask, no hooks). */
+uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off, uint32_t len);
+void pci_cfg_set(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len);
+
+/**
+ * A guest config access of @len (1, 2 or 4) bytes at @off that does not
+ * cross a dword: writes honour wmask and (re)map BARs, both call the device
+ * hooks. Caller holds dev->bus->lock when the device is on a bus.
+ */
+uint32_t pci_config_read(struct pci_dev *dev, uint32_t off, uint32_t len);
+void pci_config_write(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len);
 
 #endif
