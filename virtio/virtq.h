@@ -12,6 +12,8 @@
  * rejected: Inlay's devices advertise seg_max well below it. */
 #define VIRTQ_MAX_SEGS 256
 #define VIRTQ_MAX_SIZE 1024
+/* virtq_chain.head when no head could be consumed (nothing to give back). */
+#define VIRTQ_NO_HEAD 0xffff
 
 /** One split virtqueue as the driver configured it through the transport. */
 struct virtq {
@@ -44,7 +46,9 @@ bool virtq_check(const struct virtq *q, const struct guest_mem *m);
  * is empty, or -EINVAL when the chain is malformed (out-of-range index or
  * address, loop, too long, readable after writable, bad indirect table); then
  * @c->head is set when a head was consumed so the device can return it
- * with virtq_push(len 0), or 0xffff when even the avail index was bogus.
+ * with virtq_push(len 0), or VIRTQ_NO_HEAD when even the avail index was
+ * bogus or the head itself was out of range. With @q->event_idx, finding the
+ * ring empty also asks the driver to notify on its next buffer (avail_event).
  */
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c);
 
@@ -60,5 +64,12 @@ void virtq_reset(struct virtq *q);
 /** Gather/scatter helpers over a chain's segments; return bytes copied. */
 size_t virtq_copy_from_out(const struct virtq_chain *c, size_t off, void *dst, size_t len);
 size_t virtq_copy_to_in(const struct virtq_chain *c, size_t off, const void *src, size_t len);
+
+/**
+ * Describe bytes [@off, @off + @len) of the @n segments @src in @dst (room
+ * for @n entries), clipped to what @src holds. Returns the entries used.
+ */
+unsigned virtq_iov_slice(const struct iovec *src, unsigned n, size_t off, size_t len,
+			 struct iovec *dst);
 
 #endif

@@ -11,10 +11,9 @@
 
 /* Descriptors with the accessed bit preset so the CPU never writes them back. */
 static const uint64_t boot_gdt[BOOT_GDT_ENTRIES] = {
-	0,
-	0x00cf9b000000ffffULL, /* BOOT_SEL_CODE32: base 0, 4 GiB, 32-bit code */
-	0x00af9b000000ffffULL, /* BOOT_SEL_CODE64: long mode code */
-	0x00cf93000000ffffULL, /* BOOT_SEL_DATA: base 0, 4 GiB, read/write */
+    [BOOT_SEL_CODE32 / 8] = 0x00cf9b000000ffffULL, /* base 0, 4 GiB, 32-bit code */
+    [BOOT_SEL_CODE64 / 8] = 0x00af9b000000ffffULL, /* long mode code */
+    [BOOT_SEL_DATA / 8] = 0x00cf93000000ffffULL,   /* base 0, 4 GiB, read/write */
 };
 
 int boot_fail(struct boot_ctx *ctx, int ret, const char *fmt, ...)
@@ -34,7 +33,8 @@ int boot_write_cmdline(struct boot_ctx *ctx, uint64_t max_len)
 		max_len = LAYOUT_CMDLINE_MAX - 1;
 	size_t len = strnlen(cmdline, max_len + 1);
 	if (len > max_len)
-		return boot_fail(ctx, -E2BIG, "cmdline: longer than the %llu bytes the kernel accepts",
+		return boot_fail(ctx, -E2BIG,
+				 "cmdline: longer than the %llu bytes the kernel accepts",
 				 (unsigned long long)max_len);
 	if (!guest_mem_write(ctx->mem, LAYOUT_CMDLINE, cmdline, len + 1))
 		return boot_fail(ctx, -ENOSPC, "cmdline: guest RAM does not cover 0x%llx",
@@ -60,7 +60,8 @@ int boot_place_initrd(struct boot_ctx *ctx, uint64_t lowest, uint64_t limit, uin
 	*addr = a;
 	return 0;
 err_fit:
-	return boot_fail(ctx, -ENOSPC, "initrd: %zu bytes do not fit in guest RAM between 0x%llx and 0x%llx",
+	return boot_fail(ctx, -ENOSPC,
+			 "initrd: %zu bytes do not fit in guest RAM between 0x%llx and 0x%llx",
 			 img->initrd_len, (unsigned long long)lowest, (unsigned long long)limit);
 }
 

@@ -9,17 +9,17 @@
 #include <stddef.h>
 #include <string.h>
 
-#define BZ_HDR_OFF	   offsetof(struct boot_params, hdr) /* 0x1f1 */
-#define BZ_HDR_FIELD(f)	   (BZ_HDR_OFF + offsetof(struct setup_header, f))
-#define BZ_HDR_MAX	   offsetof(struct boot_params, edd_mbr_sig_buffer) /* 0x290 */
-#define BZ_MAGIC_HDRS	   0x53726448 /* "HdrS" */
-#define BZ_BOOT_FLAG	   0xaa55
-#define BZ_MIN_VERSION	   0x020c /* 2.12: xloadflags, XLF_KERNEL_64 */
-#define BZ_ENTRY64	   0x200  /* 64-bit entry, from the protected-mode code start */
-#define BZ_LOADER_UNKNOWN  0xff
-#define BZ_HEAP_END	   0xde00 /* 0xe000 - 0x200, as boot.rst suggests */
-#define BZ_DEFAULT_SECTS   4
-#define BZ_SECTOR	   512
+#define BZ_HDR_OFF	  offsetof(struct boot_params, hdr) /* 0x1f1 */
+#define BZ_HDR_FIELD(f)	  (BZ_HDR_OFF + offsetof(struct setup_header, f))
+#define BZ_HDR_MAX	  offsetof(struct boot_params, edd_mbr_sig_buffer) /* 0x290 */
+#define BZ_MAGIC_HDRS	  0x53726448					   /* "HdrS" */
+#define BZ_BOOT_FLAG	  0xaa55
+#define BZ_MIN_VERSION	  0x020c /* 2.12: xloadflags, XLF_KERNEL_64 */
+#define BZ_ENTRY64	  0x200	 /* 64-bit entry, from the protected-mode code start */
+#define BZ_LOADER_UNKNOWN 0xff
+#define BZ_HEAP_END	  0xde00 /* 0xe000 - 0x200, as boot.rst suggests */
+#define BZ_DEFAULT_SECTS  4
+#define BZ_SECTOR	  512
 
 #define PTE_PRESENT  0x1ULL
 #define PTE_WRITE    0x2ULL
@@ -38,7 +38,7 @@ bool boot_bzimage_detect(const uint8_t *kernel, size_t len)
 {
 	return len >= BZ_HDR_FIELD(boot_flag) + 2 &&
 	       (kernel[BZ_HDR_FIELD(boot_flag)] | kernel[BZ_HDR_FIELD(boot_flag) + 1] << 8) ==
-		       BZ_BOOT_FLAG;
+		   BZ_BOOT_FLAG;
 }
 
 /* Check the setup header and copy it, as long as the image says it is, into @zp. */
@@ -63,7 +63,8 @@ static int bz_read_header(struct boot_ctx *ctx, struct boot_params *zp)
 
 	size_t end = bz_header_end(k);
 	if (end < BZ_HDR_FIELD(init_size) + sizeof(hdr->init_size))
-		return boot_fail(ctx, -EINVAL, "kernel: setup header too short for protocol %u.%02u",
+		return boot_fail(ctx, -EINVAL,
+				 "kernel: setup header too short for protocol %u.%02u",
 				 version >> 8, version & 0xff);
 	if (end > len)
 		return boot_fail(ctx, -EINVAL, "kernel: truncated setup header");
@@ -72,7 +73,8 @@ static int bz_read_header(struct boot_ctx *ctx, struct boot_params *zp)
 	memcpy((uint8_t *)zp + BZ_HDR_OFF, k + BZ_HDR_OFF, end - BZ_HDR_OFF);
 
 	if (!(hdr->xloadflags & XLF_KERNEL_64))
-		return boot_fail(ctx, -ENOTSUP, "kernel: bzImage has no 64-bit entry (XLF_KERNEL_64)");
+		return boot_fail(ctx, -ENOTSUP,
+				 "kernel: bzImage has no 64-bit entry (XLF_KERNEL_64)");
 	return 0;
 }
 
@@ -133,10 +135,11 @@ int boot_bzimage_load(struct boot_ctx *ctx, struct boot_entry *out)
 	uint64_t need = pm_len > zp.hdr.init_size ? pm_len : zp.hdr.init_size;
 	uint8_t *dst = guest_mem_ptr(mem, LAYOUT_KERNEL, need);
 	if (!dst)
-		return boot_fail(ctx, -ENOSPC,
-				 "kernel: needs 0x%llx bytes at 0x%llx, RAM below 4 GiB ends at 0x%llx",
-				 (unsigned long long)need, (unsigned long long)LAYOUT_KERNEL,
-				 (unsigned long long)mem->low_size);
+		return boot_fail(
+		    ctx, -ENOSPC,
+		    "kernel: needs 0x%llx bytes at 0x%llx, RAM below 4 GiB ends at 0x%llx",
+		    (unsigned long long)need, (unsigned long long)LAYOUT_KERNEL,
+		    (unsigned long long)mem->low_size);
 
 	ret = boot_write_cmdline(ctx, zp.hdr.cmdline_size);
 	if (ret)

@@ -18,7 +18,7 @@ struct boot_ctx {
 
 /** Format the cause into ctx->err and return @ret (a -errno). */
 int boot_fail(struct boot_ctx *ctx, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /**
  * Write the command line (or "" when there is none) NUL-terminated at

@@ -50,7 +50,7 @@ _Static_assert(sizeof(struct hvm_modlist_entry) == 32, "modlist entry layout");
 _Static_assert(LAYOUT_PVH_START_INFO + sizeof(struct hvm_start_info) <= LAYOUT_PVH_MEMMAP,
 	       "start info below the memmap");
 _Static_assert(LAYOUT_PVH_MEMMAP + E820_MAX_RANGES * sizeof(struct hvm_memmap_table_entry) <=
-		       LAYOUT_PVH_MODLIST,
+		   LAYOUT_PVH_MODLIST,
 	       "memmap below the modlist");
 
 /* ELF32 and ELF64 headers, reduced to what loading needs. */
@@ -58,8 +58,8 @@ struct elf_file {
 	const uint8_t *data;
 	size_t len;
 	bool is64;
+	unsigned type, machine, phentsize, phnum;
 	uint64_t phoff;
-	unsigned phnum;
 };
 
 struct elf_seg {
@@ -70,6 +70,33 @@ struct elf_seg {
 	uint64_t memsz;
 	uint64_t align;
 };
+
+/*
+ * Elf32_* and Elf64_* headers name the same fields in different widths and
+ * orders: read one (the caller checked its bounds) and widen what we use.
+ */
+#define ELF_READ_EHDR(type_, f)                                                                    \
+	do {                                                                                       \
+		type_ eh;                                                                          \
+		memcpy(&eh, (f)->data, sizeof(eh));                                                \
+		(f)->type = eh.e_type;                                                             \
+		(f)->machine = eh.e_machine;                                                       \
+		(f)->phentsize = eh.e_phentsize;                                                   \
+		(f)->phnum = eh.e_phnum;                                                           \
+		(f)->phoff = eh.e_phoff;                                                           \
+	} while (0)
+
+#define ELF_READ_PHDR(type_, data, out)                                                            \
+	do {                                                                                       \
+		type_ ph;                                                                          \
+		memcpy(&ph, data, sizeof(ph));                                                     \
+		*(out) = (struct elf_seg){.type = ph.p_type,                                       \
+					  .offset = ph.p_offset,                                   \
+					  .paddr = ph.p_paddr,                                     \
+					  .filesz = ph.p_filesz,                                   \
+					  .memsz = ph.p_memsz,                                     \
+					  .align = ph.p_align};                                    \
+	} while (0)
 
 /* True when [off, off + size) lies inside a file of @len bytes. */
 static bool in_file(uint64_t off, uint64_t size, size_t len)
@@ -86,70 +113,51 @@ static int elf_parse(struct boot_ctx *ctx, struct elf_file *f)
 {
 	const uint8_t *k = ctx->img->kernel;
 	size_t len = ctx->img->kernel_len;
-	unsigned machine, type, phentsize;
+	unsigned machine, phentsize;
 
-	f->data = k;
-	f->len = len;
+	*f = (struct elf_file){.data = k, .len = len};
 	if (len < EI_NIDENT)
 		return boot_fail(ctx, -EINVAL, "kernel: truncated ELF header");
 	if (k[EI_DATA] != ELFDATA2LSB)
 		return boot_fail(ctx, -ENOEXEC, "kernel: ELF is not little-endian");
 	if (k[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr eh;
-		if (len < sizeof(eh))
+		if (len < sizeof(Elf64_Ehdr))
 			return boot_fail(ctx, -EINVAL, "kernel: truncated ELF header");
-		memcpy(&eh, k, sizeof(eh));
+		ELF_READ_EHDR(Elf64_Ehdr, f);
 		f->is64 = true;
-		f->phoff = eh.e_phoff;
-		f->phnum = eh.e_phnum;
-		machine = eh.e_machine;
-		type = eh.e_type;
-		phentsize = eh.e_phentsize;
-		if (machine != EM_X86_64 || phentsize != sizeof(Elf64_Phdr))
-			goto err_machine;
+		machine = EM_X86_64;
+		phentsize = sizeof(Elf64_Phdr);
 	} else if (k[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		if (len < sizeof(eh))
+		if (len < sizeof(Elf32_Ehdr))
 			return boot_fail(ctx, -EINVAL, "kernel: truncated ELF header");
-		memcpy(&eh, k, sizeof(eh));
-		f->is64 = false;
-		f->phoff = eh.e_phoff;
-		f->phnum = eh.e_phnum;
-		machine = eh.e_machine;
-		type = eh.e_type;
-		phentsize = eh.e_phentsize;
-		if (machine != EM_386 || phentsize != sizeof(Elf32_Phdr))
-			goto err_machine;
+		ELF_READ_EHDR(Elf32_Ehdr, f);
+		machine = EM_386;
+		phentsize = sizeof(Elf32_Phdr);
 	} else {
 		return boot_fail(ctx, -ENOEXEC, "kernel: unknown ELF class %u", k[EI_CLASS]);
 	}
-	if (type != ET_EXEC)
-		return boot_fail(ctx, -ENOEXEC, "kernel: ELF type %u is not an executable", type);
+	if (f->machine != machine || f->phentsize != phentsize)
+		return boot_fail(
+		    ctx, -ENOEXEC, "kernel: ELF%s for machine %u (phentsize %u), expected %s",
+		    f->is64 ? "64" : "32", f->machine, f->phentsize, f->is64 ? "x86_64" : "i386");
+	if (f->type != ET_EXEC)
+		return boot_fail(ctx, -ENOEXEC, "kernel: ELF type %u is not an executable",
+				 f->type);
 	if (!f->phnum)
 		return boot_fail(ctx, -ENOEXEC, "kernel: ELF has no program headers");
-	if (!in_file(f->phoff, (uint64_t)f->phnum * phentsize, len))
+	if (!in_file(f->phoff, (uint64_t)f->phnum * f->phentsize, len))
 		return boot_fail(ctx, -EINVAL, "kernel: truncated ELF program headers");
 	return 0;
-err_machine:
-	return boot_fail(ctx, -ENOEXEC,
-			 "kernel: ELF%s for machine %u (phentsize %u), expected %s",
-			 f->is64 ? "64" : "32", machine, phentsize, f->is64 ? "x86_64" : "i386");
 }
 
 /* Program header @i; elf_parse() checked that all of them are in the file. */
 static void elf_seg(const struct elf_file *f, unsigned i, struct elf_seg *s)
 {
-	if (f->is64) {
-		Elf64_Phdr ph;
-		memcpy(&ph, f->data + f->phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		*s = (struct elf_seg){ph.p_type, ph.p_offset, ph.p_paddr,
-				      ph.p_filesz, ph.p_memsz, ph.p_align};
-	} else {
-		Elf32_Phdr ph;
-		memcpy(&ph, f->data + f->phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		*s = (struct elf_seg){ph.p_type, ph.p_offset, ph.p_paddr,
-				      ph.p_filesz, ph.p_memsz, ph.p_align};
-	}
+	const uint8_t *p = f->data + f->phoff + (uint64_t)i * f->phentsize;
+	if (f->is64)
+		ELF_READ_PHDR(Elf64_Phdr, p, s);
+	else
+		ELF_READ_PHDR(Elf32_Phdr, p, s);
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -228,23 +236,24 @@ static int elf_load_segments(struct boot_ctx *ctx, const struct elf_file *f, uin
 		if (s.type != PT_LOAD || !s.memsz)
 			continue;
 		if (s.filesz > s.memsz)
-			return boot_fail(ctx, -EINVAL,
-					 "kernel: segment %u: file size 0x%llx above memory size 0x%llx",
-					 i, (unsigned long long)s.filesz,
-					 (unsigned long long)s.memsz);
+			return boot_fail(
+			    ctx, -EINVAL,
+			    "kernel: segment %u: file size 0x%llx above memory size 0x%llx", i,
+			    (unsigned long long)s.filesz, (unsigned long long)s.memsz);
 		if (!in_file(s.offset, s.filesz, f->len))
 			return boot_fail(ctx, -EINVAL, "kernel: segment %u: truncated file", i);
 		/* the boot structures live below 1 MiB */
 		if (s.paddr < LAYOUT_KERNEL)
-			return boot_fail(ctx, -EINVAL,
-					 "kernel: segment %u at 0x%llx is in the boot area below 0x%llx",
-					 i, (unsigned long long)s.paddr,
-					 (unsigned long long)LAYOUT_KERNEL);
+			return boot_fail(
+			    ctx, -EINVAL,
+			    "kernel: segment %u at 0x%llx is in the boot area below 0x%llx", i,
+			    (unsigned long long)s.paddr, (unsigned long long)LAYOUT_KERNEL);
 		uint8_t *dst = guest_mem_ptr(ctx->mem, s.paddr, s.memsz);
 		if (!dst)
-			return boot_fail(ctx, -ENOSPC,
-					 "kernel: segment %u [0x%llx, +0x%llx) is outside guest RAM", i,
-					 (unsigned long long)s.paddr, (unsigned long long)s.memsz);
+			return boot_fail(
+			    ctx, -ENOSPC,
+			    "kernel: segment %u [0x%llx, +0x%llx) is outside guest RAM", i,
+			    (unsigned long long)s.paddr, (unsigned long long)s.memsz);
 		memcpy(dst, f->data + s.offset, s.filesz);
 		memset(dst + s.filesz, 0, s.memsz - s.filesz);
 		if (s.paddr < ctx->mem->low_size && s.paddr + s.memsz > *low_end)
@@ -262,19 +271,19 @@ static bool pvh_write_start_info(struct guest_mem *mem, uint64_t initrd, uint64_
 	unsigned n = e820_build(mem, map);
 	for (unsigned i = 0; i < n; i++) {
 		struct hvm_memmap_table_entry e = {
-			.addr = map[i].addr,
-			.size = map[i].size,
-			.type = map[i].type,
+		    .addr = map[i].addr,
+		    .size = map[i].size,
+		    .type = map[i].type,
 		};
 		if (!guest_mem_write(mem, LAYOUT_PVH_MEMMAP + i * sizeof(e), &e, sizeof(e)))
 			return false;
 	}
 	struct hvm_start_info si = {
-		.magic = XEN_HVM_START_MAGIC,
-		.version = 1,
-		.cmdline_paddr = LAYOUT_CMDLINE,
-		.memmap_paddr = LAYOUT_PVH_MEMMAP,
-		.memmap_entries = n,
+	    .magic = XEN_HVM_START_MAGIC,
+	    .version = 1,
+	    .cmdline_paddr = LAYOUT_CMDLINE,
+	    .memmap_paddr = LAYOUT_PVH_MEMMAP,
+	    .memmap_entries = n,
 	};
 	if (initrd_len) {
 		struct hvm_modlist_entry mod = {.paddr = initrd, .size = initrd_len};

@@ -24,27 +24,28 @@
 #define L1_EDX_HTT	  BIT(28)
 
 /* Leaf 7 subleaf 0 */
-#define L7_EBX_AVX2	     BIT(5)
-#define L7_EBX_ERMS	     BIT(9)
-#define L7_EBX_SMAP	     BIT(20)
-#define L7_EBX_AVX512	     (BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
-#define L7_ECX_AVX512	     (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
-#define L7_ECX_VAES_VPCLMUL  (BIT(9) | BIT(10)) /* VEX/EVEX encoded only */
-#define L7_EDX_AVX512	     (BIT(2) | BIT(3) | BIT(8) | BIT(23))
-#define L7_EDX_FSRM	     BIT(4)
-#define L7_EDX_AMX	     (BIT(22) | BIT(24) | BIT(25))
-#define L7_EDX_ARCH_CAPS     BIT(29) /* MSR 0x10a */
+#define L7_EBX_AVX2 BIT(5)
+#define L7_EBX_ERMS BIT(9)
+#define L7_EBX_SMAP BIT(20)
+#define L7_EBX_AVX512                                                                              \
+	(BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
+#define L7_ECX_AVX512	    (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
+#define L7_ECX_VAES_VPCLMUL (BIT(9) | BIT(10)) /* VEX/EVEX encoded only */
+#define L7_EDX_AVX512	    (BIT(2) | BIT(3) | BIT(8) | BIT(23))
+#define L7_EDX_FSRM	    BIT(4)
+#define L7_EDX_AMX	    (BIT(22) | BIT(24) | BIT(25))
+#define L7_EDX_ARCH_CAPS    BIT(29) /* MSR 0x10a */
 /* Leaf 7 subleaf 1 */
-#define L7_1_EAX_AVX	     (BIT(4) | BIT(5) | BIT(23)) /* AVX-VNNI, AVX512-BF16, AVX-IFMA */
+#define L7_1_EAX_AVX	     (BIT(4) | BIT(5) | BIT(23))   /* AVX-VNNI, AVX512-BF16, AVX-IFMA */
 #define L7_1_EAX_FAST_STRING (BIT(10) | BIT(11) | BIT(12)) /* fast short rep movs/stos/cmps */
 #define L7_1_EAX_AMX	     BIT(21)
 #define L7_1_EDX_AVX	     (BIT(4) | BIT(5) | BIT(10) | BIT(19)) /* VNNI-INT8/16, NE-CONVERT, AVX10 */
 #define L7_1_EDX_AMX	     BIT(8)
 /* Leaf 0x80000001 */
-#define LX1_ECX_SVM	     BIT(2)
-#define LX1_ECX_ABM	     BIT(5) /* LZCNT and POPCNT on AMD */
-#define LX1_ECX_XOP	     BIT(11)
-#define LX1_ECX_FMA4	     BIT(16)
+#define LX1_ECX_SVM  BIT(2)
+#define LX1_ECX_ABM  BIT(5) /* LZCNT and POPCNT on AMD */
+#define LX1_ECX_XOP  BIT(11)
+#define LX1_ECX_FMA4 BIT(16)
 
 enum cpuid_reg { REG_EAX, REG_EBX, REG_ECX, REG_EDX };
 
@@ -61,15 +62,15 @@ struct cpuid_clear {
  * instructions it emulates slowly, and ARCH_CAPABILITIES.
  */
 static const struct cpuid_clear baseline_clear[] = {
-	{0x1, 0, REG_ECX,
-	 L1_ECX_FMA | L1_ECX_CX16 | L1_ECX_POPCNT | L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX |
-		 L1_ECX_F16C},
-	{0x7, 0, REG_EBX, L7_EBX_AVX2 | L7_EBX_ERMS | L7_EBX_SMAP | L7_EBX_AVX512},
-	{0x7, 0, REG_ECX, L7_ECX_AVX512 | L7_ECX_VAES_VPCLMUL},
-	{0x7, 0, REG_EDX, L7_EDX_AVX512 | L7_EDX_FSRM | L7_EDX_AMX | L7_EDX_ARCH_CAPS},
-	{0x7, 1, REG_EAX, L7_1_EAX_AVX | L7_1_EAX_FAST_STRING | L7_1_EAX_AMX},
-	{0x7, 1, REG_EDX, L7_1_EDX_AVX | L7_1_EDX_AMX},
-	{0x80000001, 0, REG_ECX, LX1_ECX_ABM | LX1_ECX_XOP | LX1_ECX_FMA4},
+    {0x1, 0, REG_ECX,
+     L1_ECX_FMA | L1_ECX_CX16 | L1_ECX_POPCNT | L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX |
+	 L1_ECX_F16C},
+    {0x7, 0, REG_EBX, L7_EBX_AVX2 | L7_EBX_ERMS | L7_EBX_SMAP | L7_EBX_AVX512},
+    {0x7, 0, REG_ECX, L7_ECX_AVX512 | L7_ECX_VAES_VPCLMUL},
+    {0x7, 0, REG_EDX, L7_EDX_AVX512 | L7_EDX_FSRM | L7_EDX_AMX | L7_EDX_ARCH_CAPS},
+    {0x7, 1, REG_EAX, L7_1_EAX_AVX | L7_1_EAX_FAST_STRING | L7_1_EAX_AMX},
+    {0x7, 1, REG_EDX, L7_1_EDX_AVX | L7_1_EDX_AMX},
+    {0x80000001, 0, REG_ECX, LX1_ECX_ABM | LX1_ECX_XOP | LX1_ECX_FMA4},
 };
 
 /* Leaves describing hidden features: XSAVE state components, AMX tiles, AVX10. */
@@ -126,7 +127,8 @@ static uint32_t *cpuid_reg(struct kvm_cpuid_entry2 *e, enum cpuid_reg r)
 
 static void cpuid_apply_baseline(struct kvm_cpuid_entry2 *e)
 {
-	for (size_t i = 0; i < sizeof(baseline_zero_leaves) / sizeof(baseline_zero_leaves[0]); i++) {
+	for (size_t i = 0; i < sizeof(baseline_zero_leaves) / sizeof(baseline_zero_leaves[0]);
+	     i++) {
 		if (e->function == baseline_zero_leaves[i]) {
 			e->eax = e->ebx = e->ecx = e->edx = 0;
 			return;

@@ -131,12 +131,12 @@ static void mp_put_intsrc(struct mp_writer *w, uint8_t type, uint8_t irqtype, ui
 			  uint8_t srcbusirq, uint8_t dstapic, uint8_t dstirq)
 {
 	struct mpc_intsrc e = {
-		.type = type,
-		.irqtype = irqtype,
-		.srcbus = srcbus,
-		.srcbusirq = srcbusirq,
-		.dstapic = dstapic,
-		.dstirq = dstirq,
+	    .type = type,
+	    .irqtype = irqtype,
+	    .srcbus = srcbus,
+	    .srcbusirq = srcbusirq,
+	    .dstapic = dstapic,
+	    .dstirq = dstirq,
 	};
 	mp_put(w, &e, sizeof(e));
 }
@@ -153,23 +153,23 @@ int mptable_write(struct guest_mem *mem, unsigned nr_cpus, char *err, size_t err
 
 	for (unsigned i = 0; i < nr_cpus; i++) {
 		struct mpc_cpu cpu = {
-			.type = MP_PROCESSOR,
-			.apicid = (uint8_t)i,
-			.apicver = MP_LAPIC_VERSION,
-			.cpuflag = MPC_CPU_ENABLED | (i == 0 ? MPC_CPU_BSP : 0),
-			.cpufeature = 0x600,  /* family 6 */
-			.featureflag = 0x201, /* FPU, APIC */
+		    .type = MP_PROCESSOR,
+		    .apicid = (uint8_t)i,
+		    .apicver = MP_LAPIC_VERSION,
+		    .cpuflag = MPC_CPU_ENABLED | (i == 0 ? MPC_CPU_BSP : 0),
+		    .cpufeature = 0x600,  /* family 6 */
+		    .featureflag = 0x201, /* FPU, APIC */
 		};
 		mp_put(&w, &cpu, sizeof(cpu));
 	}
 	mp_put_bus(&w, MP_BUS_PCI, "PCI   ");
 	mp_put_bus(&w, MP_BUS_ISA, "ISA   ");
 	struct mpc_ioapic ioapic = {
-		.type = MP_IOAPIC,
-		.apicid = ioapic_id,
-		.apicver = MP_IOAPIC_VERSION,
-		.flags = MPC_APIC_ENABLED,
-		.apicaddr = (uint32_t)LAYOUT_IOAPIC,
+	    .type = MP_IOAPIC,
+	    .apicid = ioapic_id,
+	    .apicver = MP_IOAPIC_VERSION,
+	    .flags = MPC_APIC_ENABLED,
+	    .apicaddr = (uint32_t)LAYOUT_IOAPIC,
 	};
 	mp_put(&w, &ioapic, sizeof(ioapic));
 	/* KVM's default GSI routing sends ISA IRQ n to IOAPIC pin n. */
@@ -179,10 +179,10 @@ int mptable_write(struct guest_mem *mem, unsigned nr_cpus, char *err, size_t err
 	mp_put_intsrc(&w, MP_LINTSRC, MP_IRQ_NMI, MP_BUS_ISA, 0, MP_APIC_ALL, 1);
 
 	struct mpc_table table = {
-		.length = (uint16_t)(w.pos - sizeof(struct mpf_intel)),
-		.spec = 4,
-		.oemcount = w.count,
-		.lapic = (uint32_t)LAYOUT_LAPIC,
+	    .length = (uint16_t)(w.pos - sizeof(struct mpf_intel)),
+	    .spec = 4,
+	    .oemcount = w.count,
+	    .lapic = (uint32_t)LAYOUT_LAPIC,
 	};
 	memcpy(table.signature, "PCMP", sizeof(table.signature));
 	memcpy(table.oem, "INLAY   ", sizeof(table.oem));
@@ -192,9 +192,9 @@ int mptable_write(struct guest_mem *mem, unsigned nr_cpus, char *err, size_t err
 	tp[offsetof(struct mpc_table, checksum)] = mp_checksum(tp, table.length);
 
 	struct mpf_intel mpf = {
-		.physptr = (uint32_t)(LAYOUT_MPTABLE + sizeof(struct mpf_intel)),
-		.length = 1,
-		.specification = 4,
+	    .physptr = (uint32_t)(LAYOUT_MPTABLE + sizeof(struct mpf_intel)),
+	    .length = 1,
+	    .specification = 4,
 	};
 	memcpy(mpf.signature, "_MP_", sizeof(mpf.signature));
 	memcpy(w.buf, &mpf, sizeof(mpf));

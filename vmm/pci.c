@@ -9,11 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
-#define PCI_CFG_ENABLE	 0x80000000u
+#define PCI_CFG_ENABLE 0x80000000u
 /* Bits of 0xcf8 that exist: enable, bus, device, function, dword register. */
 #define PCI_CFG_ADDR_MASK 0x80fffffcu
-#define PCI_CAP_START	 0x40
-#define PCI_BAR_MIN_SIZE 16
+#define PCI_CAP_START	  0x40
+#define PCI_BAR_MIN_SIZE  16
 /* 82441FX (i440FX) host bridge: a device Linux and firmware know. */
 #define PCI_HOST_BRIDGE_VENDOR 0x8086
 #define PCI_HOST_BRIDGE_DEVICE 0x1237
@@ -118,8 +118,7 @@ static struct pci_dev *pci_bus_selected(struct pci_bus *pb)
 	return pb->slots[(addr >> 11) & 0x1f];
 }
 
-static void pci_port_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			    bool is_write)
+static void pci_port_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct pci_bus *pb = opaque;
 	uint32_t val = 0;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define PCI_MAX_SLOTS 32
-#define PCI_NUM_BARS 6
+#define PCI_NUM_BARS  6
 
 struct pci_dev;
 
@@ -30,8 +30,8 @@ struct pci_dev_ops {
 	 * unmapped. The device re-registers ioeventfds etc. May be NULL. */
 	void (*bar_mapped)(struct pci_dev *dev, int bar, uint64_t addr);
 	/* MMIO access to a BAR, @off relative to the BAR. */
-	void (*bar_access)(struct pci_dev *dev, int bar, uint64_t off, uint8_t *data,
-			   uint32_t len, bool is_write);
+	void (*bar_access)(struct pci_dev *dev, int bar, uint64_t off, uint8_t *data, uint32_t len,
+			   bool is_write);
 };
 
 /**
@@ -41,7 +41,7 @@ struct pci_dev_ops {
 struct pci_dev {
 	const struct pci_dev_ops *ops;
 	uint8_t cfg[256];
-	uint8_t wmask[256]; /* which config bits the guest may change */
+	uint8_t wmask[256];		 /* which config bits the guest may change */
 	uint32_t bar_size[PCI_NUM_BARS]; /* memory BARs only, power of two, 0 = none */
 	uint64_t bar_addr[PCI_NUM_BARS]; /* where the BAR is currently mapped, 0 = not */
 	uint8_t slot;

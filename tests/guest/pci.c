@@ -59,24 +59,38 @@ bool pci_multifunction(pci_devfn df)
 	return pci_read8(df & ~7, PCI_HEADER_TYPE) & 0x80;
 }
 
+bool pci_next(unsigned *cursor, pci_devfn *out)
+{
+	while (*cursor < 256) {
+		pci_devfn df = (pci_devfn)*cursor;
+		bool whole_slot;
+
+		(*cursor)++;
+		if (!pci_present(df)) {
+			whole_slot = (df & 7) == 0;
+		} else {
+			/* Functions 1-7 of a single-function device may alias 0. */
+			if ((df & 7) == 0 && !pci_multifunction(df))
+				*cursor = (df | 7u) + 1;
+			*out = df;
+			return true;
+		}
+		if (whole_slot)
+			*cursor = (df | 7u) + 1;
+	}
+	return false;
+}
+
 bool pci_find(uint16_t vendor, uint16_t device, unsigned nth, pci_devfn *out)
 {
-	for (unsigned slot = 0; slot < 32; slot++) {
-		for (unsigned fn = 0; fn < 8; fn++) {
-			pci_devfn df = (pci_devfn)(slot << 3 | fn);
+	unsigned cursor = 0;
+	pci_devfn df;
 
-			if (!pci_present(df)) {
-				if (fn == 0)
-					break;
-				continue;
-			}
-			if (pci_read16(df, PCI_VENDOR_ID) == vendor &&
-			    pci_read16(df, PCI_DEVICE_ID) == device && nth-- == 0) {
-				*out = df;
-				return true;
-			}
-			if (fn == 0 && !pci_multifunction(df))
-				break;
+	while (pci_next(&cursor, &df)) {
+		if (pci_read16(df, PCI_VENDOR_ID) == vendor &&
+		    pci_read16(df, PCI_DEVICE_ID) == device && nth-- == 0) {
+			*out = df;
+			return true;
 		}
 	}
 	return false;

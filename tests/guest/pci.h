@@ -22,6 +22,11 @@ bool pci_present(pci_devfn df);
 /** Is @df's slot multi-function (header type bit 7 of function 0)? */
 bool pci_multifunction(pci_devfn df);
 /**
+ * Iterate the functions of bus 0: start with *@cursor = 0; each call sets
+ * *@out to the next present function, false at the end.
+ */
+bool pci_next(unsigned *cursor, pci_devfn *out);
+/**
  * Find the @nth (0-based) function with @vendor:@device on bus 0.
  * Returns true and sets *@out when found.
  */

@@ -63,3 +63,5 @@ gdt_ptr:
 	.balign 16
 	.skip 16384
 stack_top:
+
+	.section .note.GNU-stack, "", @progbits
