@@ -2,10 +2,11 @@
 /*
  * VMM start and memory: inlay-vmm against QEMU, same guests, same run,
  * alternating. Measures, per VMM:
- *   exit    process start → the guest's first instruction (an exit-port
- *           write) → process gone
- *   serial  process start → the guest's first serial byte read from a pipe
- *   memory  RSS of an idle VM minus the resident part of its guest RAM
+ *   first-io   process start → the guest's first instruction, an OUT of one
+ *              byte to COM1, seen as that byte arriving on a pipe
+ *   lifecycle  process start → the guest's first instruction, a write to
+ *              the exit port → process gone (includes KVM's VM teardown)
+ *   overhead   RSS of an idle VM minus the resident part of its guest RAM
  * and prints median, min and max of each, and the ratio QEMU/Inlay.
  */
 #include <errno.h>
@@ -210,7 +211,7 @@ static double run_memory(const struct bench *b, enum peer p)
 	}
 	usleep(200 * 1000); /* let the VMM settle after the guest halted */
 	long total, ram;
-	read_rss(pid, p == PEER_INLAY ? "memfd:inlay-guest-ram" : "memfd:ram", &total, &ram);
+	read_rss(pid, p == PEER_INLAY ? "memfd:inlay-guest-ram" : "memfd:memory-backend-memfd", &total, &ram);
 	kill(pid, SIGTERM);
 	reap(pid);
 	close(fd);
@@ -236,10 +237,10 @@ static void report(const char *what, const char *unit, double s[NR_PEERS][MAX_RU
 	double med[NR_PEERS];
 	for (int p = 0; p < NR_PEERS; p++) {
 		med[p] = median(s[p], n);
-		printf("%-8s %-10s median %9.3f %s  min %9.3f  max %9.3f  (n=%d)\n", what,
+		printf("%-9s %-10s median %9.3f %s  min %9.3f  max %9.3f  (n=%d)\n", what,
 		       peer_name[p], med[p], unit, s[p][0], s[p][n - 1], n);
 	}
-	printf("%-8s ratio qemu/inlay-vmm %.1fx\n\n", what, med[PEER_QEMU] / med[PEER_INLAY]);
+	printf("%-9s ratio qemu/inlay-vmm %.1fx\n\n", what, med[PEER_QEMU] / med[PEER_INLAY]);
 }
 
 static const char bench_usage[] =
@@ -293,8 +294,8 @@ int main(int argc, char **argv)
 			mem[q][r] = run_memory(&b, q);
 		}
 	}
-	report("exit", "ms", t_exit, b.runs);
-	report("serial", "ms", t_serial, b.runs);
+	report("first-io", "ms", t_serial, b.runs);
+	report("lifecycle", "ms", t_exit, b.runs);
 	report("overhead", "MiB", mem, b.runs);
 	return 0;
 }

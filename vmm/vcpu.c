@@ -163,7 +163,7 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *e)
 	seg_flat(&sregs.ds, e->ds, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.gdt.base = e->gdt;
-	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.gdt.limit = BOOT_GDT_ENTRIES * 8 - 1;
 	if (long_mode) {
 		/* PE | MP | ET | NE | WP | PG */
 		sregs.cr0 = 0x80050033;

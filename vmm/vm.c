@@ -122,6 +122,24 @@ int vm_init(struct vm *vm, uint64_t mem_size)
 		fprintf(stderr, "inlay-vmm: KVM_SET_IDENTITY_MAP_ADDR: %s\n", strerror(errno));
 		goto err;
 	}
+	/*
+	 * RAM goes in before the irqchip: once the irqchip exists, a memslot
+	 * change waits for an SRCU grace period (milliseconds of start time).
+	 */
+	ret = guest_mem_init(&vm->mem, mem_size);
+	if (ret < 0) {
+		fprintf(stderr, "inlay-vmm: guest RAM of %llu MiB: %s\n",
+			(unsigned long long)(mem_size >> 20), strerror(-ret));
+		goto err;
+	}
+	ret = vm_set_region(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+	if (ret == 0 && guest_mem_high_size(&vm->mem))
+		ret = vm_set_region(vm, 1, LAYOUT_HIGH_RAM, guest_mem_high_size(&vm->mem),
+				    vm->mem.host + vm->mem.low_size);
+	if (ret < 0) {
+		fprintf(stderr, "inlay-vmm: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(-ret));
+		goto err;
+	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		ret = -errno;
 		fprintf(stderr, "inlay-vmm: KVM_CREATE_IRQCHIP: %s\n", strerror(errno));
@@ -136,20 +154,6 @@ int vm_init(struct vm *vm, uint64_t mem_size)
 	ret = vm_init_routes(vm);
 	if (ret < 0) {
 		fprintf(stderr, "inlay-vmm: GSI routing: %s\n", strerror(-ret));
-		goto err;
-	}
-	ret = guest_mem_init(&vm->mem, mem_size);
-	if (ret < 0) {
-		fprintf(stderr, "inlay-vmm: guest RAM of %llu MiB: %s\n",
-			(unsigned long long)(mem_size >> 20), strerror(-ret));
-		goto err;
-	}
-	ret = vm_set_region(vm, 0, 0, vm->mem.low_size, vm->mem.host);
-	if (ret == 0 && guest_mem_high_size(&vm->mem))
-		ret = vm_set_region(vm, 1, LAYOUT_HIGH_RAM, guest_mem_high_size(&vm->mem),
-				    vm->mem.host + vm->mem.low_size);
-	if (ret < 0) {
-		fprintf(stderr, "inlay-vmm: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(-ret));
 		goto err;
 	}
 	vm->loop = evloop_create();
@@ -253,6 +257,12 @@ int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data)
 
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, bool assign)
 {
+	/*
+	 * Each deassign waits for an SRCU grace period; when the whole VM is
+	 * going away its destruction drops every ioeventfd at once instead.
+	 */
+	if (!assign && atomic_load(&vm->exiting))
+		return 0;
 	struct kvm_ioeventfd io = {
 		.addr = addr,
 		.len = len,
