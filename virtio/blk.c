@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BLK_SECTOR 512
+#define BLK_SECTOR     512
 #define BLK_QUEUE_SIZE 256
 /* EINTRs tolerated per request before it fails. */
 #define BLK_MAX_INTERRUPTS 16
@@ -68,8 +68,8 @@ static uint8_t blk_rw(struct blk *b, const struct virtq_chain *c, bool write, ui
 	off_t pos = (off_t)(sector * BLK_SECTOR);
 	uint64_t done;
 	if (write) {
-		done = blk_transfer(b, true, c->out, c->n_out, sizeof(struct virtio_blk_outhdr), len,
-				    pos);
+		done = blk_transfer(b, true, c->out, c->n_out, sizeof(struct virtio_blk_outhdr),
+				    len, pos);
 	} else {
 		done = blk_transfer(b, false, c->in, c->n_in, 0, len, pos);
 		*written = (uint32_t)done;
@@ -102,7 +102,7 @@ static uint32_t blk_request(struct virtio_dev *d, unsigned q, struct virtq_chain
 			break;
 		case VIRTIO_BLK_T_GET_ID:
 			written = (uint32_t)virtq_copy_to_in(
-				c, 0, b->id, data_in < sizeof(b->id) ? data_in : sizeof(b->id));
+			    c, 0, b->id, data_in < sizeof(b->id) ? data_in : sizeof(b->id));
 			status = VIRTIO_BLK_S_OK;
 			break;
 		default:
@@ -137,17 +137,17 @@ static void blk_destroy(struct virtio_dev *d)
 }
 
 static const struct virtio_dev_ops blk_ops = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.num_queues = 1,
-	.queue_max_size = BLK_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_blk_config),
-	.config_read = blk_config_read,
-	.config_write = virtio_config_write_ignore,
-	.activate = virtio_dev_activate,
-	.queue_notify = blk_queue_notify,
-	.reset = virtio_dev_reset,
-	.destroy = blk_destroy,
+    .name = "virtio-blk",
+    .device_id = VIRTIO_ID_BLOCK,
+    .num_queues = 1,
+    .queue_max_size = BLK_QUEUE_SIZE,
+    .config_size = sizeof(struct virtio_blk_config),
+    .config_read = blk_config_read,
+    .config_write = virtio_config_write_ignore,
+    .activate = virtio_dev_activate,
+    .queue_notify = blk_queue_notify,
+    .reset = virtio_dev_reset,
+    .destroy = blk_destroy,
 };
 
 /* The disk's size in bytes: a non-zero multiple of the sector size. */

@@ -15,27 +15,27 @@
 #include <unistd.h>
 
 #define CONSOLE_QUEUE_SIZE 128
-#define CONSOLE_RX 0
-#define CONSOLE_TX 1
+#define CONSOLE_RX	   0
+#define CONSOLE_TX	   1
 /*
  * A reader that stops draining a non-blocking output gets this many waits
  * of CONSOLE_STALL_MS per chain before the rest of the chain is dropped, so
  * a stuck client cannot hold the event loop.
  */
 #define CONSOLE_MAX_STALLS 10
-#define CONSOLE_STALL_MS 100
+#define CONSOLE_STALL_MS   100
 
 struct console {
 	struct virtio_dev dev; /* first: ops get &dev */
 	struct virtio_console_config cfg;
-	int in_fd, out_fd;	/* the caller's fds, or the connected client */
-	bool out_is_socket;	/* write with MSG_NOSIGNAL */
-	bool registered;	/* in_fd is in the event loop */
-	bool reading;		/* ... and watched for input */
-	bool in_closed;		/* in_fd reached EOF or hung up */
-	int listen_fd;		/* listener mode, else -1 */
-	int client_fd;		/* the connected client, else -1 */
-	char *path;		/* the listening socket's file */
+	int in_fd, out_fd;  /* the caller's fds, or the connected client */
+	bool out_is_socket; /* write with MSG_NOSIGNAL */
+	bool registered;    /* in_fd is in the event loop */
+	bool reading;	    /* ... and watched for input */
+	bool in_closed;	    /* in_fd reached EOF or hung up */
+	int listen_fd;	    /* listener mode, else -1 */
+	int client_fd;	    /* the connected client, else -1 */
+	char *path;	    /* the listening socket's file */
 };
 
 static struct console *to_console(struct virtio_dev *d)
@@ -225,17 +225,17 @@ static void console_destroy(struct virtio_dev *d)
 }
 
 static const struct virtio_dev_ops console_ops = {
-	.name = "virtio-console",
-	.device_id = VIRTIO_ID_CONSOLE,
-	.num_queues = 2,
-	.queue_max_size = CONSOLE_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_console_config),
-	.config_read = console_config_read,
-	.config_write = virtio_config_write_ignore,
-	.activate = virtio_dev_activate,
-	.queue_notify = console_queue_notify,
-	.reset = console_reset,
-	.destroy = console_destroy,
+    .name = "virtio-console",
+    .device_id = VIRTIO_ID_CONSOLE,
+    .num_queues = 2,
+    .queue_max_size = CONSOLE_QUEUE_SIZE,
+    .config_size = sizeof(struct virtio_console_config),
+    .config_read = console_config_read,
+    .config_write = virtio_config_write_ignore,
+    .activate = virtio_dev_activate,
+    .queue_notify = console_queue_notify,
+    .reset = console_reset,
+    .destroy = console_destroy,
 };
 
 static struct console *console_new(struct guest_mem *mem, struct evloop *loop)
@@ -308,8 +308,8 @@ static bool console_socket_live(const struct sockaddr_un *sa)
 
 	if (fd < 0)
 		return true;
-	bool live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
-		    errno != ECONNREFUSED;
+	bool live =
+	    connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno != ECONNREFUSED;
 	close(fd);
 	return live;
 }
@@ -356,7 +356,7 @@ struct virtio_dev *virtio_console_create_listener(struct guest_mem *mem, struct 
 
 	if (fd < 0) {
 		fprintf(stderr, "virtio-console: %s: %s\n", path,
-			fd == -ENOTSOCK	   ? "exists and is not a socket"
+			fd == -ENOTSOCK	    ? "exists and is not a socket"
 			: fd == -EADDRINUSE ? "another process is listening on it"
 					    : strerror(-fd));
 		return NULL;

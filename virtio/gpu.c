@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #define GPU_QUEUE_SIZE 256
-#define GPU_CTRLQ 0
-#define GPU_CURSORQ 1
-#define GPU_BPP 4
+#define GPU_CTRLQ      0
+#define GPU_CURSORQ    1
+#define GPU_BPP	       4
 #define GPU_CURSOR_MAX 64
 
 struct vgpu_resource {
@@ -156,8 +156,8 @@ static struct vgpu_image *image_alloc(struct vgpu *g, const struct vgpu_resource
 		fcntl(img->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 		img->data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, img->fd, 0);
 	} else {
-		img->data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				 -1, 0);
+		img->data =
+		    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	}
 	if (img->data == MAP_FAILED)
 		goto err_free;
@@ -203,12 +203,20 @@ static bool resource_share(struct vgpu *g, struct vgpu_resource *r)
 	return true;
 }
 
+static bool rect_contains(const struct vgpu_rect *outer, const struct vgpu_rect *inner)
+{
+	return inner->x >= outer->x && inner->y >= outer->y &&
+	       inner->x + inner->width <= outer->x + outer->width &&
+	       inner->y + inner->height <= outer->y + outer->height;
+}
+
 /*
- * The image a transfer into @r writes: the newest unless the compositor still
- * holds it; then another one it released (or a new one), first given the
- * damage it missed.
+ * The image a transfer of @rc into @r writes: the newest unless the
+ * compositor still holds it; then another one it released (or a new one),
+ * first given the damage it missed unless @rc covers that anyway.
  */
-static struct vgpu_image *resource_target(struct vgpu *g, struct vgpu_resource *r)
+static struct vgpu_image *resource_target(struct vgpu *g, struct vgpu_resource *r,
+					  const struct vgpu_rect *rc)
 {
 	struct vgpu_image *cur = r->img[r->newest];
 	unsigned pick = r->nr_img;
@@ -229,12 +237,12 @@ static struct vgpu_image *resource_target(struct vgpu *g, struct vgpu_resource *
 		r->img[r->nr_img++] = img;
 	}
 	struct vgpu_image *next = r->img[pick];
-	if (!rect_empty(&next->missing)) {
+	if (!rect_empty(&next->missing) && !rect_contains(rc, &next->missing)) {
 		image_copy_rect(next, cur, &next->missing);
-		g->stats.bytes_caught_up += (uint64_t)next->missing.width * GPU_BPP *
-					    next->missing.height;
-		next->missing = (struct vgpu_rect){0};
+		g->stats.bytes_caught_up +=
+		    (uint64_t)next->missing.width * GPU_BPP * next->missing.height;
 	}
+	next->missing = (struct vgpu_rect){0};
 	r->newest = pick;
 	return next;
 }
@@ -331,7 +339,8 @@ static uint32_t cmd_create_2d(struct vgpu *g, const struct virtq_chain *c)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
-	*r = (struct vgpu_resource){.id = id, .format = le32toh(cmd.format), .width = w, .height = h};
+	*r = (struct vgpu_resource){
+	    .id = id, .format = le32toh(cmd.format), .width = w, .height = h};
 	r->img[0] = image_alloc(g, r, false);
 	if (!r->img[0]) {
 		free(r);
@@ -494,11 +503,12 @@ static uint32_t cmd_transfer_2d(struct vgpu *g, const struct virtq_chain *c)
 	if (off > r->backing_len || stride * (rc.height - 1) + row > r->backing_len - off)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 
-	struct vgpu_image *img = resource_target(g, r);
+	struct vgpu_image *img = resource_target(g, r, &rc);
 	unsigned i = 0;
 	uint64_t base = 0;
 	for (uint32_t h = 0; h < rc.height; h++) {
-		uint8_t *dst = img->data + (uint64_t)(rc.y + h) * img->stride + (uint64_t)rc.x * GPU_BPP;
+		uint8_t *dst =
+		    img->data + (uint64_t)(rc.y + h) * img->stride + (uint64_t)rc.x * GPU_BPP;
 		backing_read(r, &i, &base, off + h * stride, dst, row);
 	}
 	for (unsigned k = 0; k < r->nr_img; k++)
@@ -636,8 +646,8 @@ static uint32_t gpu_cursor(struct virtio_dev *d, unsigned q, struct virtq_chain 
 	uint32_t hx = le32toh(cmd.hot_x), hy = le32toh(cmd.hot_y);
 	g->cursor = r;
 	if (g->presenter && g->presenter->cursor)
-		g->presenter->cursor(g->presenter_opaque, r->img[r->newest],
-				     hx < r->width ? hx : 0, hy < r->height ? hy : 0);
+		g->presenter->cursor(g->presenter_opaque, r->img[r->newest], hx < r->width ? hx : 0,
+				     hy < r->height ? hy : 0);
 	return 0;
 }
 
@@ -685,17 +695,17 @@ static void gpu_destroy(struct virtio_dev *d)
 }
 
 static const struct virtio_dev_ops gpu_ops = {
-	.name = "virtio-gpu",
-	.device_id = VIRTIO_ID_GPU,
-	.num_queues = 2,
-	.queue_max_size = GPU_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_gpu_config),
-	.config_read = gpu_config_read,
-	.config_write = gpu_config_write,
-	.activate = virtio_dev_activate,
-	.queue_notify = gpu_queue_notify,
-	.reset = gpu_reset,
-	.destroy = gpu_destroy,
+    .name = "virtio-gpu",
+    .device_id = VIRTIO_ID_GPU,
+    .num_queues = 2,
+    .queue_max_size = GPU_QUEUE_SIZE,
+    .config_size = sizeof(struct virtio_gpu_config),
+    .config_read = gpu_config_read,
+    .config_write = gpu_config_write,
+    .activate = virtio_dev_activate,
+    .queue_notify = gpu_queue_notify,
+    .reset = gpu_reset,
+    .destroy = gpu_destroy,
 };
 
 static uint32_t clamp_dim(uint32_t v)

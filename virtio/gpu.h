@@ -27,7 +27,7 @@ struct vgpu_rect {
 struct vgpu_image {
 	int fd;
 	uint8_t *data;
-	uint64_t size;	/* bytes of the mapping: stride * height */
+	uint64_t size; /* bytes of the mapping: stride * height */
 	uint32_t width, height, stride;
 	uint32_t format; /* VIRTIO_GPU_FORMAT_* */
 	/* Set by the presenter from its commit until the compositor releases it. */
@@ -69,7 +69,7 @@ struct vgpu_stats {
 	uint64_t bytes_transferred; /* guest pages -> host image, damaged rectangles only */
 	uint64_t bytes_caught_up;   /* host image -> a newer image the compositor did not hold */
 	uint64_t flushes;
-	uint64_t host_bytes;	    /* host image memory now allocated */
+	uint64_t host_bytes; /* host image memory now allocated */
 };
 
 /**
@@ -108,10 +108,10 @@ void vgpu_edid_build(uint8_t edid[128], uint32_t width, uint32_t height);
  * together (images the presenter asks for included).
  */
 #define VGPU_MAX_RESOURCE_BYTES (64ULL << 20)
-#define VGPU_MAX_TOTAL_BYTES (256ULL << 20)
-#define VGPU_MAX_RESOURCES 512
+#define VGPU_MAX_TOTAL_BYTES	(256ULL << 20)
+#define VGPU_MAX_RESOURCES	512
 /* Backing entries per resource: enough for the largest resource in 4 KiB pages. */
 #define VGPU_MAX_BACKING_ENTRIES (VGPU_MAX_RESOURCE_BYTES / 4096)
-#define VGPU_MAX_SLOTS 3
+#define VGPU_MAX_SLOTS		 3
 
 #endif

@@ -5,15 +5,15 @@
 #include <string.h>
 
 /* Reduced-blanking style timings: small fixed blanking, fine for a virtual panel. */
-#define EDID_HBLANK 160
-#define EDID_HFRONT 48
-#define EDID_HSYNC 32
-#define EDID_VBLANK 30
-#define EDID_VFRONT 3
-#define EDID_VSYNC 5
+#define EDID_HBLANK  160
+#define EDID_HFRONT  48
+#define EDID_HSYNC   32
+#define EDID_VBLANK  30
+#define EDID_VFRONT  3
+#define EDID_VSYNC   5
 #define EDID_REFRESH 60
 /* Size in mm reported for the panel: 96 dots per inch. */
-#define EDID_MM(px) ((px) * 254 / 960)
+#define EDID_MM(px) ((px)*254 / 960)
 
 static void edid_dtd(uint8_t *d, uint32_t w, uint32_t h)
 {
@@ -67,15 +67,15 @@ void vgpu_edid_build(uint8_t edid[128], uint32_t width, uint32_t height)
 	uint16_t mfg = ('I' - '@') << 10 | ('N' - '@') << 5 | ('L' - '@');
 	edid[8] = mfg >> 8;
 	edid[9] = mfg & 0xff;
-	edid[10] = 1;	   /* product code */
-	edid[17] = 36;	   /* model year 2026 */
-	edid[18] = 1;	   /* EDID 1.4 */
+	edid[10] = 1;  /* product code */
+	edid[17] = 36; /* model year 2026 */
+	edid[18] = 1;  /* EDID 1.4 */
 	edid[19] = 4;
-	edid[20] = 0xa0;   /* digital input, 8 bits per colour */
+	edid[20] = 0xa0; /* digital input, 8 bits per colour */
 	edid[21] = (uint8_t)(EDID_MM(width) / 10 ? EDID_MM(width) / 10 : 1);
 	edid[22] = (uint8_t)(EDID_MM(height) / 10 ? EDID_MM(height) / 10 : 1);
-	edid[23] = 120;	   /* gamma 2.2 */
-	edid[24] = 0x06;   /* sRGB, preferred timing is native */
+	edid[23] = 120;	 /* gamma 2.2 */
+	edid[24] = 0x06; /* sRGB, preferred timing is native */
 	memcpy(edid + 25, chroma, sizeof(chroma));
 	memset(edid + 38, 0x01, 16); /* no standard timings */
 	edid_dtd(edid + 54, width, height);

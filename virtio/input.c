@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INPUT_EVENTQ 0
-#define INPUT_STATUSQ 1
-#define INPUT_QUEUE_SIZE 64
-#define INPUT_BUS_VIRTUAL 0x06 /* BUS_VIRTUAL from linux/input.h */
+#define INPUT_EVENTQ	   0
+#define INPUT_STATUSQ	   1
+#define INPUT_QUEUE_SIZE   64
+#define INPUT_BUS_VIRTUAL  0x06 /* BUS_VIRTUAL from linux/input.h */
 #define INPUT_BITMAP_BYTES sizeof(((struct virtio_input_config *)0)->u.bitmap)
 
 struct input {
@@ -146,7 +146,7 @@ static void input_queue(struct input *in, uint16_t type, uint16_t code, int32_t 
 		in->stats.dropped++;
 	}
 	in->queue[(in->head + in->count) % INPUT_QUEUE_MAX] = (struct virtio_input_event){
-		.type = htole16(type), .code = htole16(code), .value = htole32((uint32_t)value)};
+	    .type = htole16(type), .code = htole16(code), .value = htole32((uint32_t)value)};
 	in->count++;
 }
 
@@ -265,17 +265,17 @@ static void input_destroy(struct virtio_dev *d)
 }
 
 static const struct virtio_dev_ops input_ops = {
-	.name = "virtio-input",
-	.device_id = VIRTIO_ID_INPUT,
-	.num_queues = 2,
-	.queue_max_size = INPUT_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_input_config),
-	.config_read = input_config_read,
-	.config_write = input_config_write,
-	.activate = virtio_dev_activate,
-	.queue_notify = input_queue_notify,
-	.reset = input_reset,
-	.destroy = input_destroy,
+    .name = "virtio-input",
+    .device_id = VIRTIO_ID_INPUT,
+    .num_queues = 2,
+    .queue_max_size = INPUT_QUEUE_SIZE,
+    .config_size = sizeof(struct virtio_input_config),
+    .config_read = input_config_read,
+    .config_write = input_config_write,
+    .activate = virtio_dev_activate,
+    .queue_notify = input_queue_notify,
+    .reset = input_reset,
+    .destroy = input_destroy,
 };
 
 static struct input *input_new(struct guest_mem *mem, struct evloop *loop, const char *name,

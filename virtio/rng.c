@@ -12,7 +12,7 @@
  * (drivers ask for tens of bytes at a time).
  */
 #define RNG_MAX_PER_REQUEST (64 * 1024)
-#define RNG_QUEUE_SIZE 64
+#define RNG_QUEUE_SIZE	    64
 
 /* Fill @buf from getrandom(); returns the bytes filled. */
 static size_t rng_fill(void *buf, size_t len)
@@ -66,17 +66,17 @@ static void rng_destroy(struct virtio_dev *d)
 }
 
 static const struct virtio_dev_ops rng_ops = {
-	.name = "virtio-rng",
-	.device_id = VIRTIO_ID_RNG,
-	.num_queues = 1,
-	.queue_max_size = RNG_QUEUE_SIZE,
-	.config_size = 0,
-	.config_read = rng_config_read,
-	.config_write = virtio_config_write_ignore,
-	.activate = virtio_dev_activate,
-	.queue_notify = rng_queue_notify,
-	.reset = virtio_dev_reset,
-	.destroy = rng_destroy,
+    .name = "virtio-rng",
+    .device_id = VIRTIO_ID_RNG,
+    .num_queues = 1,
+    .queue_max_size = RNG_QUEUE_SIZE,
+    .config_size = 0,
+    .config_read = rng_config_read,
+    .config_write = virtio_config_write_ignore,
+    .activate = virtio_dev_activate,
+    .queue_notify = rng_queue_notify,
+    .reset = virtio_dev_reset,
+    .destroy = rng_destroy,
 };
 
 struct virtio_dev *virtio_rng_create(struct guest_mem *mem, struct evloop *loop)

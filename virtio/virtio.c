@@ -12,8 +12,8 @@
  */
 #define VIRTIO_DRAIN_BUDGET (4 * VIRTQ_MAX_SIZE)
 
-void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
-		     struct guest_mem *mem, struct evloop *loop)
+void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, struct guest_mem *mem,
+		     struct evloop *loop)
 {
 	d->ops = ops;
 	d->transport_ops = NULL;
@@ -21,7 +21,8 @@ void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
 	d->mem = mem;
 	d->loop = loop;
 	pthread_mutex_init(&d->lock, NULL);
-	d->host_features = (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	d->host_features =
+	    (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->driver_features = 0;
 	d->status = 0;
 	d->config_generation = 0;
@@ -93,7 +94,6 @@ void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data, 
 	memset((uint8_t *)data + n, 0, len - n);
 }
 
-void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data,
-				uint32_t len)
+void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
 {
 }

@@ -36,11 +36,11 @@ static bool virtq_map(const struct virtq *q, const struct guest_mem *m, struct v
 	    (q->used_gpa % VRING_USED_ALIGN_SIZE))
 		return false;
 	r->desc = guest_mem_ptr(m, q->desc_gpa, n * sizeof(struct vring_desc));
-	r->avail = guest_mem_ptr(m, q->avail_gpa,
-				 sizeof(struct vring_avail) + (n + 1) * sizeof(uint16_t));
+	r->avail =
+	    guest_mem_ptr(m, q->avail_gpa, sizeof(struct vring_avail) + (n + 1) * sizeof(uint16_t));
 	r->used = guest_mem_ptr(m, q->used_gpa,
 				sizeof(struct vring_used) + n * sizeof(struct vring_used_elem) +
-					sizeof(uint16_t));
+				    sizeof(uint16_t));
 	return r->desc && r->avail && r->used;
 }
 
@@ -112,8 +112,8 @@ static int virtq_walk(const struct virtq *q, const struct guest_mem *m, const ui
 		uint16_t flags = le16toh(d.flags);
 
 		if (flags & VRING_DESC_F_INDIRECT) {
-			if (indirect || (flags & VRING_DESC_F_NEXT) || len == 0 || len % sizeof(d) ||
-			    len / sizeof(d) > VIRTQ_MAX_SIZE)
+			if (indirect || (flags & VRING_DESC_F_NEXT) || len == 0 ||
+			    len % sizeof(d) || len / sizeof(d) > VIRTQ_MAX_SIZE)
 				return -EINVAL;
 			table = guest_mem_ptr(m, addr, len);
 			if (!table)
@@ -234,8 +234,8 @@ unsigned virtq_iov_slice(const struct iovec *src, unsigned n, size_t off, size_t
 		size_t take = src[i].iov_len - off;
 		if (take > len)
 			take = len;
-		dst[k++] = (struct iovec){.iov_base = (uint8_t *)src[i].iov_base + off,
-					  .iov_len = take};
+		dst[k++] =
+		    (struct iovec){.iov_base = (uint8_t *)src[i].iov_base + off, .iov_len = take};
 		len -= take;
 		off = 0;
 	}

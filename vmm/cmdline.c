@@ -26,6 +26,11 @@ const char vmm_usage[] =
 	"  --console KIND         virtio-console: none (default), stdio, socket:PATH\n"
 	"  --serial KIND          8250 COM1: stdio (default) or none\n"
 	"  --no-rng               leave out the virtio-rng device\n"
+	"  --display KIND         wayland (a window; the default when WAYLAND_DISPLAY\n"
+	"                         is set) or none\n"
+	"  --gpu WxH              virtio-gpu with a WxH display, also without a window\n"
+	"                         (default 1024x768 with --display wayland)\n"
+	"  --no-input             no virtio keyboard and tablet with the gpu\n"
 	"  -h, --help             show this help\n"
 	"  --version              show the version\n"
 	"\n"
@@ -52,6 +57,9 @@ enum {
 	OPT_SERIAL,
 	OPT_NO_RNG,
 	OPT_VERSION,
+	OPT_DISPLAY,
+	OPT_GPU,
+	OPT_NO_INPUT,
 };
 
 static const struct option vmm_options[] = {
@@ -65,6 +73,9 @@ static const struct option vmm_options[] = {
 	{"console", required_argument, NULL, OPT_CONSOLE},
 	{"serial", required_argument, NULL, OPT_SERIAL},
 	{"no-rng", no_argument, NULL, OPT_NO_RNG},
+	{"display", required_argument, NULL, OPT_DISPLAY},
+	{"gpu", required_argument, NULL, OPT_GPU},
+	{"no-input", no_argument, NULL, OPT_NO_INPUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -182,6 +193,15 @@ static enum vmm_parse_result parse_option(struct vmm_config *c, int opt, char *a
 		break;
 	case OPT_NO_RNG:
 		c->rng = false;
+		break;
+	case OPT_DISPLAY:
+		c->display = arg;
+		break;
+	case OPT_GPU:
+		c->gpu = arg;
+		break;
+	case OPT_NO_INPUT:
+		c->no_input = true;
 		break;
 	case 'h':
 		return VMM_PARSE_HELP;

@@ -38,6 +38,9 @@ struct vmm_config {
 	const char *console_path;
 	bool serial; /* 8250 on stdio */
 	bool rng;
+	const char *display; /* --display, parsed by display/config.c */
+	const char *gpu;     /* --gpu */
+	bool no_input;
 };
 
 enum vmm_parse_result {

@@ -11,6 +11,9 @@
 #include "vm.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_pci.h"
+#include "display/display.h"
+#include "virtio/gpu.h"
+#include "virtio/input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +28,8 @@
 #include <unistd.h>
 
 #define VMM_MAX_CMDLINE 4096
-/* virtio-console + disks + rng */
-#define VMM_MAX_VIRTIO (VMM_MAX_DISKS + 2)
+/* virtio-console + disks + rng + gpu, keyboard, tablet */
+#define VMM_MAX_VIRTIO (VMM_MAX_DISKS + 5)
 
 struct mapped_file {
 	const uint8_t *data;
@@ -49,6 +52,9 @@ struct vmm {
 	unsigned nr_virtio;
 	int sigfd;
 	struct mapped_file kernel, initrd;
+	struct display_config display_cfg;
+	struct virtio_dev *gpu, *keyboard, *tablet;
+	struct display *display;
 };
 
 static int map_file(const char *what, const char *path, struct mapped_file *f)
@@ -133,6 +139,40 @@ static int add_virtio(struct vmm *v, struct virtio_dev *d)
 	return 0;
 }
 
+static void display_closed(void *opaque)
+{
+	struct vmm *v = opaque;
+	vm_request_exit(&v->vm, VM_EXIT_INTERRUPTED);
+}
+
+/* virtio-gpu with keyboard and tablet, and the window (titled after the kernel) showing them. */
+static int setup_display_devices(struct vmm *v, const struct vmm_config *cfg)
+{
+	struct vm *vm = &v->vm;
+	const struct display_config *dc = &v->display_cfg;
+	if (!display_config_has_gpu(dc))
+		return 0;
+	v->gpu = virtio_gpu_create(&vm->mem, vm->loop, dc->width, dc->height);
+	if (add_virtio(v, v->gpu))
+		return -1;
+	if (dc->input) {
+		v->keyboard = virtio_input_create_keyboard(&vm->mem, vm->loop);
+		if (add_virtio(v, v->keyboard))
+			return -1;
+		v->tablet = virtio_input_create_tablet(&vm->mem, vm->loop, dc->width, dc->height);
+		if (add_virtio(v, v->tablet))
+			return -1;
+	}
+	if (dc->kind == DISPLAY_WAYLAND) {
+		const char *name = strrchr(cfg->kernel, '/');
+		char title[256];
+		snprintf(title, sizeof(title), "inlay-vmm: %s", name ? name + 1 : cfg->kernel);
+		v->display = display_create(vm->loop, title, vgpu_from_dev(v->gpu), v->keyboard,
+					    v->tablet, display_closed, v);
+	}
+	return 0;
+}
+
 static int setup_devices(struct vmm *v, const struct vmm_config *cfg)
 {
 	struct vm *vm = &v->vm;
@@ -168,7 +208,7 @@ static int setup_devices(struct vmm *v, const struct vmm_config *cfg)
 			return -1;
 	if (cfg->rng && add_virtio(v, virtio_rng_create(&vm->mem, vm->loop)))
 		return -1;
-	return 0;
+	return setup_display_devices(v, cfg);
 }
 
 static int load_kernel(struct vmm *v, const struct vmm_config *cfg, enum cpu_template tmpl,
@@ -230,6 +270,7 @@ static void vmm_teardown(struct vmm *v)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(vm->vcpus[i]);
 	term_input_finish(&v->term);
+	display_destroy(v->display);
 	for (unsigned i = v->nr_virtio; i-- > 0;) {
 		virtio_pci_destroy(v->vpci[i]);
 		v->vdev[i]->ops->destroy(v->vdev[i]);
@@ -253,7 +294,7 @@ static void vmm_teardown(struct vmm *v)
 	unmap_file(&v->initrd);
 }
 
-static int vmm_boot(const struct vmm_config *cfg)
+static int vmm_boot(const struct vmm_config *cfg, const struct display_config *dcfg)
 {
 	enum cpu_template tmpl = cfg->tmpl;
 	if (!cfg->template_set) {
@@ -268,6 +309,7 @@ static int vmm_boot(const struct vmm_config *cfg)
 		return VM_EXIT_VMM_ERROR;
 	}
 	v->sigfd = -1;
+	v->display_cfg = *dcfg;
 	int status = VM_EXIT_VMM_ERROR;
 	if (vcpu_signals_init() < 0 || vm_init(&v->vm, cfg->mem_mib << 20) < 0)
 		goto out;
@@ -317,5 +359,10 @@ int main(int argc, char **argv)
 	case VMM_PARSE_OK:
 		break;
 	}
-	return vmm_boot(&cfg);
+	struct display_config dcfg;
+	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, cfg.no_input, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: %s\nTry 'inlay-vmm --help'.\n", err);
+		return VM_EXIT_USAGE;
+	}
+	return vmm_boot(&cfg, &dcfg);
 }

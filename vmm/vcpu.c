@@ -61,14 +61,17 @@ static int vcpu_setup_lapic(struct vcpu *vcpu)
 
 static int vcpu_setup_msrs(struct vcpu *vcpu)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: give it room for one entry. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} msrs = {
-		.hdr.nmsrs = 1,
-		.e[0] = {.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING},
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} buf = {0};
+	buf.hdr.nmsrs = 1;
+	buf.hdr.entries[0] = (struct kvm_msr_entry){
+		.index = MSR_IA32_MISC_ENABLE,
+		.data = MISC_ENABLE_FAST_STRING,
 	};
-	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 1 ? 0 : -EIO;
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &buf) == 1 ? 0 : -EIO;
 }
 
 static int vcpu_setup_fpu(struct vcpu *vcpu)

@@ -4,23 +4,23 @@
 #include "guest.h"
 #include "io.h"
 
-#define LAPIC_ID 0x20
-#define LAPIC_EOI 0xb0
-#define LAPIC_SVR 0xf0
-#define LAPIC_ICR_LO 0x300
-#define LAPIC_ICR_HI 0x310
-#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_ID	 0x20
+#define LAPIC_EOI	 0xb0
+#define LAPIC_SVR	 0xf0
+#define LAPIC_ICR_LO	 0x300
+#define LAPIC_ICR_HI	 0x310
+#define LAPIC_LVT_TIMER	 0x320
 #define LAPIC_TIMER_INIT 0x380
-#define LAPIC_TIMER_DIV 0x3e0
+#define LAPIC_TIMER_DIV	 0x3e0
 
-#define LAPIC_SVR_ENABLE 0x100
+#define LAPIC_SVR_ENABLE     0x100
 #define LAPIC_TIMER_PERIODIC 0x20000
-#define LAPIC_TIMER_DIV16 0x3
-#define LAPIC_ICR_PENDING 0x1000
+#define LAPIC_TIMER_DIV16    0x3
+#define LAPIC_ICR_PENDING    0x1000
 #define LAPIC_IPI_TIMEOUT_MS 100
 
 #define IOAPIC_REGSEL 0x00
-#define IOAPIC_WIN 0x10
+#define IOAPIC_WIN    0x10
 #define IOAPIC_REDTBL 0x10
 
 static uint32_t lapic_read(uint32_t reg)

@@ -6,14 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LAPIC_BASE 0xfee00000u
+#define LAPIC_BASE  0xfee00000u
 #define IOAPIC_BASE 0xfec00000u
 
 /* ICR delivery modes and flags used for AP start-up. */
-#define LAPIC_ICR_INIT 0x00000500u
-#define LAPIC_ICR_STARTUP 0x00000600u
+#define LAPIC_ICR_INIT	       0x00000500u
+#define LAPIC_ICR_STARTUP      0x00000600u
 #define LAPIC_ICR_LEVEL_ASSERT 0x00004000u
-#define LAPIC_ICR_LEVEL_TRIGGER 0x00008000u
 
 /** Software-enable this CPU's local APIC with @spurious_vector. */
 void lapic_enable(uint8_t spurious_vector);

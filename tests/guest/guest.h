@@ -31,9 +31,9 @@ struct hvm_start_info {
 /* Status codes guests report through the exit port. */
 enum guest_status {
 	GUEST_OK = 0,
-	GUEST_FAIL = 1,		 /* a check failed; the serial log says which */
-	GUEST_TIMEOUT = 2,	 /* a bounded wait expired */
-	GUEST_EXCEPTION = 0x70,	 /* unexpected CPU exception */
+	GUEST_FAIL = 1,		    /* a check failed; the serial log says which */
+	GUEST_TIMEOUT = 2,	    /* a bounded wait expired */
+	GUEST_EXCEPTION = 0x70,	    /* unexpected CPU exception */
 	GUEST_STILL_RUNNING = 0x7f, /* an exit/reset request did not stop the VM */
 };
 

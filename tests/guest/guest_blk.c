@@ -17,12 +17,12 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
-#define SECTOR 512
+#define SECTOR		 512
 #define BLK_READ_SECTORS 16
 #define BLK_WRITE_SECTOR 20
-#define BLK_MIN_SECTORS 32
-#define BLK_PATTERN "INLAY-WRITE-TEST"
-#define BLK_TIMEOUT_MS 10000
+#define BLK_MIN_SECTORS	 32
+#define BLK_PATTERN	 "INLAY-WRITE-TEST"
+#define BLK_TIMEOUT_MS	 10000
 
 static struct vio_dev dev;
 static struct vio_queue q;
@@ -133,8 +133,7 @@ int guest_main(const char *cmdline)
 		return GUEST_FAIL;
 	}
 
-	if (!expect("read", request(VIRTIO_BLK_T_IN, 0, data, sizeof(data), true),
-		    VIRTIO_BLK_S_OK))
+	if (!expect("read", request(VIRTIO_BLK_T_IN, 0, data, sizeof(data), true), VIRTIO_BLK_S_OK))
 		return GUEST_FAIL;
 	serial_printf("blk: sectors 0-%u fnv1a %08x\n", BLK_READ_SECTORS - 1,
 		      fnv1a(FNV1A_INIT, data, sizeof(data)));

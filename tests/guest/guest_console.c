@@ -13,14 +13,14 @@
 
 #include <linux/virtio_ids.h>
 
-#define CON_VEC_RX 0x41
-#define CON_VEC_TX 0x42
-#define CON_CHUNK 64
-#define CON_LINE_MAX 128
+#define CON_VEC_RX	  0x41
+#define CON_VEC_TX	  0x42
+#define CON_CHUNK	  64
+#define CON_LINE_MAX	  128
 #define CON_RX_TIMEOUT_MS 30000
 #define CON_TX_TIMEOUT_MS 10000
-#define CON_IRQ_GRACE_MS 1000
-#define CON_TICK_MS 10
+#define CON_IRQ_GRACE_MS  1000
+#define CON_TICK_MS	  10
 
 static volatile uint32_t rx_irqs, tx_irqs;
 static uint8_t chunk[CON_CHUNK];
@@ -105,8 +105,8 @@ int guest_main(const char *cmdline)
 		if (vio_submit(&tx, &b, 1) || vio_wait(&tx, VIO_HALT, CON_TX_TIMEOUT_MS, &sent))
 			return GUEST_TIMEOUT;
 	}
-	serial_printf("console: echoed %d bytes, rx irqs %u, tx irqs %u, ticks %u\n", len,
-		      rx_irqs, tx_irqs, irq_ticks());
+	serial_printf("console: echoed %d bytes, rx irqs %u, tx irqs %u, ticks %u\n", len, rx_irqs,
+		      tx_irqs, irq_ticks());
 	if (!rx_irqs) {
 		serial_printf("console: data arrived without an MSI-X interrupt\n");
 		return GUEST_FAIL;

@@ -4,9 +4,9 @@
 #include "io.h"
 #include "serial.h"
 
-#define I8042_CMD 0x64
+#define I8042_CMD	0x64
 #define I8042_CMD_RESET 0xfe
-#define RESET_WAIT_MS 5000
+#define RESET_WAIT_MS	5000
 
 int guest_main(const char *cmdline)
 {

@@ -7,7 +7,7 @@
 
 #include <linux/virtio_ids.h>
 
-#define RNG_BLOCK 64
+#define RNG_BLOCK      64
 #define RNG_TIMEOUT_MS 10000
 
 static uint8_t block[2][RNG_BLOCK];

@@ -10,11 +10,11 @@
 #include "irq.h"
 #include "serial.h"
 
-#define SERIAL_VEC 0x24
-#define SERIAL_SENTINEL '~'
+#define SERIAL_VEC	  0x24
+#define SERIAL_SENTINEL	  '~'
 #define SERIAL_TIMEOUT_MS 30000
-#define SERIAL_TICK_MS 10
-#define RX_RING 256
+#define SERIAL_TICK_MS	  10
+#define RX_RING		  256
 
 /* The handler runs only inside irq_wait(), so head and tail never race. */
 static uint8_t ring[RX_RING];

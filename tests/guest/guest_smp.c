@@ -13,11 +13,11 @@
 
 /* Free in the VMM's low-memory map (start info ends at 0x7fff, bzImage page
  * tables begin at 0x9000) and in a PC's conventional memory. */
-#define TRAMPOLINE_ADDR 0x8000u
+#define TRAMPOLINE_ADDR	    0x8000u
 #define AP_START_TIMEOUT_MS 10000
-#define INIT_DELAY_US 10000
-#define SIPI_DELAY_US 200
-#define SMP_TICK_MS 10
+#define INIT_DELAY_US	    10000
+#define SIPI_DELAY_US	    200
+#define SMP_TICK_MS	    10
 
 extern const uint8_t trampoline_start[], trampoline_gdtr[], trampoline_end[];
 extern volatile uint32_t ap_slots, ap_started;

@@ -100,11 +100,6 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
-static inline void irq_enable(void)
-{
-	__asm__ volatile("sti" ::: "memory");
-}
-
 static inline void irq_disable(void)
 {
 	__asm__ volatile("cli" ::: "memory");

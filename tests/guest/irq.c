@@ -7,8 +7,8 @@
 #include "seg.h"
 #include "serial.h"
 
-#define PIC1_DATA 0x21
-#define PIC2_DATA 0xa1
+#define PIC1_DATA	0x21
+#define PIC2_DATA	0xa1
 #define IDT_GATE_INTR32 0x8e00u
 /* KVM's APIC timer counts at 1 GHz; divided by 16 that is 62500 per ms. */
 #define TICK_COUNT_PER_MS 62500u

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define IRQ_VEC_TICK 0x20
+#define IRQ_VEC_TICK	 0x20
 #define IRQ_VEC_SPURIOUS 0xff
 
 /* Layout pushed by isr.S. */

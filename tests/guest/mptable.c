@@ -5,14 +5,14 @@
 #include "serial.h"
 
 #define MPT_SCAN_START 0xf0000u
-#define MPT_SCAN_END 0x100000u
-#define MPT_HDR_LEN 44
-#define MPT_MAX_LEN 0x10000u
+#define MPT_SCAN_END   0x100000u
+#define MPT_HDR_LEN    44
+#define MPT_MAX_LEN    0x10000u
 
 enum { MPT_PROCESSOR = 0, MPT_BUS, MPT_IOAPIC, MPT_IOINT, MPT_LINT };
 
 #define MPT_CPU_ENABLED 1
-#define MPT_CPU_BSP 2
+#define MPT_CPU_BSP	2
 
 static uint8_t sum(const uint8_t *p, uint32_t len)
 {
@@ -95,6 +95,5 @@ int mpt_read(struct mpt_info *info)
 		serial_printf("mptable: bad table length %u or checksum\n", len);
 		return -1;
 	}
-	info->lapic_addr = get32(t + 36);
 	return parse_entries(t, len, get16(t + 34), info);
 }

@@ -11,7 +11,6 @@ struct mpt_info {
 	uint32_t nr_cpus; /* enabled processor entries */
 	uint8_t apic_id[MPT_MAX_CPUS];
 	uint8_t bsp_apic_id;
-	uint32_t lapic_addr;
 	uint32_t nr_ioapics;
 };
 

@@ -6,11 +6,11 @@
 
 #include <linux/pci_regs.h>
 
-#define PCI_ADDR_PORT 0xcf8
-#define PCI_DATA_PORT 0xcfc
+#define PCI_ADDR_PORT	 0xcf8
+#define PCI_DATA_PORT	 0xcfc
 #define PCI_WINDOW_START 0xc0000000u
-#define PCI_WINDOW_END 0xe0000000u
-#define PCI_MAX_CAPS 48
+#define PCI_WINDOW_END	 0xe0000000u
+#define PCI_MAX_CAPS	 48
 
 static uint32_t window_next = PCI_WINDOW_START;
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define SERIAL_PORT 0x3f8
-#define SERIAL_IRQ 4
+#define SERIAL_IRQ  4
 
 /** Program 115200 8N1 with FIFOs; interrupts stay off. */
 void serial_init(void);

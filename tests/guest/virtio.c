@@ -10,13 +10,13 @@
 #include <linux/virtio_pci.h>
 #include <stddef.h>
 
-#define VIO_MAX_QUEUES 4
+#define VIO_MAX_QUEUES	     4
 #define VIO_RESET_TIMEOUT_MS 1000
-#define MSI_ADDR_BASE 0xfee00000u
+#define MSI_ADDR_BASE	     0xfee00000u
 
 /* One page per queue: descriptors, then avail ring, then used ring. */
 #define RING_AVAIL_OFF 256
-#define RING_USED_OFF 1024
+#define RING_USED_OFF  1024
 static uint8_t ring_pages[VIO_MAX_QUEUES][4096] __attribute__((aligned(4096)));
 static unsigned ring_pages_used;
 
@@ -66,10 +66,11 @@ static int find_caps(struct vio_dev *d)
 	}
 	if (!d->common || common_len < sizeof(struct virtio_pci_common_cfg) || !d->notify ||
 	    d->notify_len < 2 || !d->isr || !isr_len) {
-		serial_printf("virtio: %02x.%u: missing/short capability (common %x/%u notify %x/%u "
-			      "isr %x/%u)\n",
-			      d->df >> 3, d->df & 7, d->common, common_len, d->notify, d->notify_len,
-			      d->isr, isr_len);
+		serial_printf(
+		    "virtio: %02x.%u: missing/short capability (common %x/%u notify %x/%u "
+		    "isr %x/%u)\n",
+		    d->df >> 3, d->df & 7, d->common, common_len, d->notify, d->notify_len, d->isr,
+		    isr_len);
 		return -1;
 	}
 	return 0;
@@ -110,8 +111,8 @@ static int negotiate(struct vio_dev *d, uint64_t wanted)
 	mmio_write32(d->common + VIRTIO_PCI_COMMON_DFSELECT, 1);
 	offered |= (uint64_t)mmio_read32(d->common + VIRTIO_PCI_COMMON_DF) << 32;
 	if (!(offered & (1ull << VIRTIO_F_VERSION_1))) {
-		serial_printf("virtio: %02x.%u: VERSION_1 not offered (features %llx)\n", d->df >> 3,
-			      d->df & 7, offered);
+		serial_printf("virtio: %02x.%u: VERSION_1 not offered (features %llx)\n",
+			      d->df >> 3, d->df & 7, offered);
 		return -1;
 	}
 	d->features = offered & (wanted | 1ull << VIRTIO_F_VERSION_1);
@@ -195,13 +196,13 @@ int vio_queue_init(struct vio_dev *d, struct vio_queue *q, uint16_t index, uint1
 	}
 	mem = ring_pages[ring_pages_used++];
 	*q = (struct vio_queue){
-		.dev = d,
-		.index = index,
-		.size = size,
-		.desc = (struct vring_desc *)mem,
-		.avail = (struct vring_avail *)(mem + RING_AVAIL_OFF),
-		.used = (struct vring_used *)(mem + RING_USED_OFF),
-		.notify = d->notify + (uint32_t)noff * d->notify_mult,
+	    .dev = d,
+	    .index = index,
+	    .size = size,
+	    .desc = (struct vring_desc *)mem,
+	    .avail = (struct vring_avail *)(mem + RING_AVAIL_OFF),
+	    .used = (struct vring_used *)(mem + RING_USED_OFF),
+	    .notify = d->notify + (uint32_t)noff * d->notify_mult,
 	};
 	mmio_write16(d->common + VIRTIO_PCI_COMMON_Q_SIZE, size);
 	mmio_write32(d->common + VIRTIO_PCI_COMMON_Q_DESCLO, (uintptr_t)q->desc);
@@ -252,11 +253,11 @@ int vio_submit(struct vio_queue *q, const struct vio_buf *bufs, unsigned n)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		q->desc[i] = (struct vring_desc){
-			.addr = (uintptr_t)bufs[i].addr,
-			.len = bufs[i].len,
-			.flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(i + 1 < n ? i + 1 : 0),
+		    .addr = (uintptr_t)bufs[i].addr,
+		    .len = bufs[i].len,
+		    .flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
+					(i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+		    .next = (uint16_t)(i + 1 < n ? i + 1 : 0),
 		};
 	}
 	q->avail->ring[q->avail_idx % q->size] = 0;

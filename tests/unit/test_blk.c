@@ -19,11 +19,11 @@
 #include "vring_driver.h"
 
 #define RAM_SIZE (4ULL << 20)
-#define SECTORS 64
-#define RINGS 0x1000ULL
-#define HDR 0x10000ULL
-#define STATUS 0x11000ULL
-#define DATA 0x20000ULL
+#define SECTORS	 64
+#define RINGS	 0x1000ULL
+#define HDR	 0x10000ULL
+#define STATUS	 0x11000ULL
+#define DATA	 0x20000ULL
 
 struct fx {
 	char dir[64];
@@ -140,7 +140,7 @@ static uint8_t simple(struct fx *f, uint32_t type, uint64_t sector, uint32_t len
 		      int64_t *used)
 {
 	const struct vring_buf bufs[] = {
-		{HDR, 16, false}, {DATA, len, writable}, {STATUS, 1, true}};
+	    {HDR, 16, false}, {DATA, len, writable}, {STATUS, 1, true}};
 
 	set_hdr(f, type, sector);
 	*used = submit(f, bufs, 3);
@@ -152,7 +152,7 @@ static void test_read(void **state)
 	struct fx *f = *state;
 	uint8_t want[1024];
 	const struct vring_buf bufs[] = {
-		{HDR, 16, false}, {DATA, 512, true}, {DATA + 0x1000, 512, true}, {STATUS, 1, true}};
+	    {HDR, 16, false}, {DATA, 512, true}, {DATA + 0x1000, 512, true}, {STATUS, 1, true}};
 
 	set_hdr(f, VIRTIO_BLK_T_IN, 2);
 	assert_int_equal(submit(f, bufs, 4), 1025);
@@ -200,8 +200,8 @@ static void test_header_split(void **state)
 {
 	struct fx *f = *state;
 	uint8_t got[512];
-	const struct vring_buf bufs[] = {{HDR, 5, false},	  {HDR + 5, 7, false},
-					 {HDR + 12, 4, false},	  {DATA, 256, false},
+	const struct vring_buf bufs[] = {{HDR, 5, false},	   {HDR + 5, 7, false},
+					 {HDR + 12, 4, false},	   {DATA, 256, false},
 					 {DATA + 256, 256, false}, {STATUS, 1, true}};
 
 	memset(host(f, DATA), 0x3c, 512);
@@ -316,8 +316,7 @@ static void test_unknown_type(void **state)
 
 	assert_int_equal(simple(f, 99, 0, 512, true, &used), VIRTIO_BLK_S_UNSUPP);
 	assert_int_equal(used, 1);
-	assert_int_equal(simple(f, VIRTIO_BLK_T_DISCARD, 0, 16, false, &used),
-			 VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_DISCARD, 0, 16, false, &used), VIRTIO_BLK_S_UNSUPP);
 }
 
 static void test_missing_status(void **state)
@@ -336,7 +335,8 @@ static void test_missing_status(void **state)
 static void test_malformed_chain(void **state)
 {
 	struct fx *f = *state;
-	const struct vring_buf bufs[] = {{HDR, 16, false}, {RAM_SIZE, 512, true}, {STATUS, 1, true}};
+	const struct vring_buf bufs[] = {
+	    {HDR, 16, false}, {RAM_SIZE, 512, true}, {STATUS, 1, true}};
 
 	set_hdr(f, VIRTIO_BLK_T_IN, 0);
 	assert_int_equal(submit(f, bufs, 3), 0);
@@ -383,22 +383,22 @@ static void test_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_status_in_data_segment, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_header_split, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_id_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unaligned_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_status_in_data_segment, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_header_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_id_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unaligned_length, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

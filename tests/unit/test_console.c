@@ -25,9 +25,9 @@
 #define RAM_SIZE (4ULL << 20)
 #define RX_RINGS 0x1000ULL
 #define TX_RINGS 0x3000ULL
-#define BUF 0x10000ULL
-#define TXBUF 0x20000ULL
-#define WAIT_MS 2000
+#define BUF	 0x10000ULL
+#define TXBUF	 0x20000ULL
+#define WAIT_MS	 2000
 
 /*
  * The device runs on an event loop thread, as in the VMM; the test thread
@@ -381,14 +381,14 @@ static void test_listener_paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tx, setup_pipes, teardown),
-		cmocka_unit_test_setup_teardown(test_rx, setup_pipes, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup_pipes, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_spans_buffers, setup_pipes, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_eof, setup_pipes, teardown),
-		cmocka_unit_test_setup_teardown(test_no_fds, setup_no_fds, teardown),
-		cmocka_unit_test_setup_teardown(test_listener, setup_listener, teardown),
-		cmocka_unit_test_setup_teardown(test_listener_paths, setup_listener, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx, setup_pipes, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx, setup_pipes, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup_pipes, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_spans_buffers, setup_pipes, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_eof, setup_pipes, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_fds, setup_no_fds, teardown),
+	    cmocka_unit_test_setup_teardown(test_listener, setup_listener, teardown),
+	    cmocka_unit_test_setup_teardown(test_listener_paths, setup_listener, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,14 +13,14 @@
 
 #include <linux/virtio_gpu.h>
 
-#define RAM_SIZE (16ULL << 20)
-#define CTRL_RING 0x1000ULL
+#define RAM_SIZE    (16ULL << 20)
+#define CTRL_RING   0x1000ULL
 #define CURSOR_RING 0x8000ULL
-#define REQ 0x10000ULL
-#define RESP 0x80000ULL
-#define PIX 0x100000ULL
-#define W 64
-#define H 32
+#define REQ	    0x10000ULL
+#define RESP	    0x80000ULL
+#define PIX	    0x100000ULL
+#define W	    64
+#define H	    32
 
 /* A presenter that records what the device tells it. */
 struct fake_presenter {
@@ -87,10 +87,10 @@ static void fp_cursor(void *opaque, const struct vgpu_image *img, uint32_t hot_x
 }
 
 static const struct vgpu_presenter_ops fp_ops = {
-	.scanout = fp_scanout,
-	.flush = fp_flush,
-	.image_gone = fp_image_gone,
-	.cursor = fp_cursor,
+    .scanout = fp_scanout,
+    .flush = fp_flush,
+    .image_gone = fp_image_gone,
+    .cursor = fp_cursor,
 };
 
 static int setup(void **state)
@@ -164,9 +164,9 @@ static struct virtio_gpu_ctrl_hdr hdr(uint32_t type)
 
 static uint32_t create(struct fx *f, uint32_t id, uint32_t format, uint32_t w, uint32_t h)
 {
-	struct virtio_gpu_resource_create_2d c = {
-		hdr(VIRTIO_GPU_CMD_RESOURCE_CREATE_2D), htole32(id), htole32(format), htole32(w),
-		htole32(h)};
+	struct virtio_gpu_resource_create_2d c = {hdr(VIRTIO_GPU_CMD_RESOURCE_CREATE_2D),
+						  htole32(id), htole32(format), htole32(w),
+						  htole32(h)};
 	return send(f, &c, sizeof(c));
 }
 
@@ -179,8 +179,8 @@ static uint32_t attach(struct fx *f, uint32_t id, const uint64_t (*e)[2], uint32
 	} c = {{hdr(VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING), htole32(id), htole32(n)}, {{0}}};
 
 	for (uint32_t i = 0; i < n && i < 8; i++)
-		c.e[i] = (struct virtio_gpu_mem_entry){htole64(e[i][0]), htole32((uint32_t)e[i][1]),
-						       0};
+		c.e[i] =
+		    (struct virtio_gpu_mem_entry){htole64(e[i][0]), htole32((uint32_t)e[i][1]), 0};
 	return send(f, &c, sizeof(c.a) + (n < 8 ? n : 8) * sizeof(c.e[0]));
 }
 
@@ -307,17 +307,16 @@ static void test_create_formats_and_limits(void **state)
 {
 	struct fx *f = *state;
 	static const uint32_t formats[] = {
-		VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
-		VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM, VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM,
-		VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM,
-		VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM};
+	    VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+	    VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM, VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM,
+	    VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM,
+	    VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM};
 
 	for (uint32_t i = 0; i < 8; i++)
 		assert_int_equal(create(f, 10 + i, formats[i], 16, 16), VIRTIO_GPU_RESP_OK_NODATA);
 	assert_int_equal(create(f, 30, 5, 16, 16), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	assert_int_equal(create(f, 30, 0, 16, 16), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
-	assert_int_equal(create(f, 0, formats[0], 16, 16),
-			 VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+	assert_int_equal(create(f, 0, formats[0], 16, 16), VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
 	assert_int_equal(create(f, 10, formats[0], 16, 16),
 			 VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
 	assert_int_equal(create(f, 30, formats[0], 0, 16), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
@@ -359,10 +358,14 @@ static void test_short_and_unknown(void **state)
 {
 	struct fx *f = *state;
 	static const uint32_t types[] = {
-		VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,	VIRTIO_GPU_CMD_RESOURCE_UNREF,
-		VIRTIO_GPU_CMD_SET_SCANOUT,		VIRTIO_GPU_CMD_RESOURCE_FLUSH,
-		VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,	VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
-		VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, VIRTIO_GPU_CMD_GET_EDID,
+	    VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+	    VIRTIO_GPU_CMD_RESOURCE_UNREF,
+	    VIRTIO_GPU_CMD_SET_SCANOUT,
+	    VIRTIO_GPU_CMD_RESOURCE_FLUSH,
+	    VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
+	    VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
+	    VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
+	    VIRTIO_GPU_CMD_GET_EDID,
 	};
 	struct virtio_gpu_ctrl_hdr h;
 
@@ -430,9 +433,9 @@ static void test_backing(void **state)
 	assert_int_equal(attach(f, 1, mixed, 2), VIRTIO_GPU_RESP_ERR_UNSPEC);
 
 	/* more entries than the cap, or than the buffer holds */
-	struct virtio_gpu_resource_attach_backing a = {
-		hdr(VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING), htole32(1),
-		htole32(VGPU_MAX_BACKING_ENTRIES + 1)};
+	struct virtio_gpu_resource_attach_backing a = {hdr(VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING),
+						       htole32(1),
+						       htole32(VGPU_MAX_BACKING_ENTRIES + 1)};
 	assert_int_equal(send(f, &a, sizeof(a)), VIRTIO_GPU_RESP_ERR_UNSPEC);
 	struct {
 		struct virtio_gpu_resource_attach_backing a;
@@ -443,8 +446,8 @@ static void test_backing(void **state)
 	a.nr_entries = htole32(0xffffffff);
 	assert_int_equal(send(f, &a, sizeof(a)), VIRTIO_GPU_RESP_ERR_UNSPEC);
 
-	struct virtio_gpu_resource_detach_backing d = {
-		hdr(VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING), htole32(1), 0};
+	struct virtio_gpu_resource_detach_backing d = {hdr(VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING),
+						       htole32(1), 0};
 	assert_int_equal(send(f, &d, sizeof(d)), VIRTIO_GPU_RESP_ERR_UNSPEC);
 	assert_int_equal(attach(f, 1, good, 1), VIRTIO_GPU_RESP_OK_NODATA);
 	assert_int_equal(attach(f, 1, good, 1), VIRTIO_GPU_RESP_ERR_UNSPEC);
@@ -467,14 +470,12 @@ static void test_scanout_errors(void **state)
 			 VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID);
 	assert_int_equal(scanout(f, 0, 2, rect(0, 0, W, H)),
 			 VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
-	assert_int_equal(scanout(f, 0, 1, rect(1, 0, W, H)),
-			 VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	assert_int_equal(scanout(f, 0, 1, rect(1, 0, W, H)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	assert_int_equal(scanout(f, 0, 1, rect(0, 0, W, H + 1)),
 			 VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	assert_int_equal(scanout(f, 0, 1, rect(0xffffffff, 0, 2, H)),
 			 VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
-	assert_int_equal(scanout(f, 0, 1, rect(0, 0, 0, 0)),
-			 VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	assert_int_equal(scanout(f, 0, 1, rect(0, 0, 0, 0)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	assert_int_equal(f->p.scanouts, 0);
 	assert_int_equal(scanout(f, 0, 1, rect(8, 4, 16, 16)), VIRTIO_GPU_RESP_OK_NODATA);
 	assert_non_null(f->p.scanout);
@@ -592,7 +593,9 @@ static void test_held_image(void **state)
 	assert_int_equal(s.bytes_caught_up, W * H * 4 + 8 * 8 * 4);
 	for (uint32_t y = 0; y < H; y++)
 		for (uint32_t x = 0; x < W; x++) {
-			uint32_t v, gen = x < 8 && y < 8 ? 2 : x >= 16 && x < 20 && y >= 16 && y < 20 ? 3 : 1;
+			uint32_t v, gen = x < 8 && y < 8			   ? 2
+					  : x >= 16 && x < 20 && y >= 16 && y < 20 ? 3
+										   : 1;
 			memcpy(&v, a->data + y * a->stride + x * 4, 4);
 			assert_int_equal(v, pixel_at(x, y, gen));
 		}
@@ -606,6 +609,31 @@ static void test_held_image(void **state)
 	flush(f, 1, rect(0, 0, 1, 1));
 	vgpu_get_stats(f->g, &s);
 	assert_true(s.host_bytes <= VGPU_MAX_SLOTS * W * H * 4 + 2 * sizeof(struct iovec));
+}
+
+/* A transfer that covers what the other image missed needs no catch-up copy. */
+static void test_held_image_covered(void **state)
+{
+	struct fx *f = *state;
+	struct vgpu_stats s;
+
+	struct vgpu_image *prev = NULL;
+
+	make_scanout(f);
+	f->p.hold = true;
+	for (uint32_t gen = 1; gen <= 4; gen++) {
+		draw(f, gen);
+		transfer(f, 1, rect(0, 0, W, H), 0);
+		flush(f, 1, rect(0, 0, W, H));
+		assert_true(image_matches(f->p.flushed, (struct vgpu_rect){0, 0, W, H}, gen, gen));
+		/* like a compositor that holds only its latest buffer */
+		if (prev && prev != f->p.flushed)
+			vgpu_image_release(prev);
+		prev = f->p.flushed;
+	}
+	vgpu_get_stats(f->g, &s);
+	assert_int_equal(s.bytes_caught_up, 0);
+	assert_int_equal(s.bytes_transferred, 4 * W * H * 4);
 }
 
 /* A compositor that releases at once: one image, one copy per transfer. */
@@ -724,21 +752,22 @@ static void test_unref_and_reset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_display_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_formats_and_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resource_count_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_and_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scanout_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transfer_and_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_clipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_held_image, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_copy_when_released, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_display_change, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unref_and_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_display_info, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_formats_and_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resource_count_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_and_unknown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scanout_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_and_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush_clipped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_image, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_image_covered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_copy_when_released, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_display_change, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unref_and_reset, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

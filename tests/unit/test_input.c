@@ -15,12 +15,12 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_input.h>
 
-#define RAM_SIZE (4ULL << 20)
-#define EVENT_RING 0x1000ULL
+#define RAM_SIZE    (4ULL << 20)
+#define EVENT_RING  0x1000ULL
 #define STATUS_RING 0x4000ULL
-#define BUFS 0x10000ULL
-#define TW 640
-#define TH 480
+#define BUFS	    0x10000ULL
+#define TW	    640
+#define TH	    480
 
 struct fx {
 	struct guest_mem mem;
@@ -361,15 +361,15 @@ static void test_reset_drops_queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_keyboard_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tablet_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pointer_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_until_buffers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_live_and_short, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_drops_queue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keyboard_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tablet_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pointer_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_until_buffers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_live_and_short, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_drops_queue, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

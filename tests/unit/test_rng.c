@@ -11,8 +11,8 @@
 #include "vring_driver.h"
 
 #define RAM_SIZE (4ULL << 20)
-#define RINGS 0x1000ULL
-#define BUF 0x10000ULL
+#define RINGS	 0x1000ULL
+#define BUF	 0x10000ULL
 
 struct fx {
 	struct guest_mem mem;
@@ -67,7 +67,7 @@ static void test_fill(void **state)
 {
 	struct fx *f = *state;
 	const struct vring_buf bufs[] = {
-		{BUF, 64, false}, {BUF + 0x1000, 64, true}, {BUF + 0x2000, 100, true}};
+	    {BUF, 64, false}, {BUF + 0x1000, 64, true}, {BUF + 0x2000, 100, true}};
 	uint32_t id, len;
 
 	memset(host(f, BUF), 0xaa, 0x3000);
@@ -135,10 +135,10 @@ static void test_readable_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_several_and_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_request_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readable_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fill, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_several_and_malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_request_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readable_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,11 +15,11 @@
 #include "virtio/virtq.h"
 
 #define RAM_SIZE (32ULL << 20)
-#define QSIZE 16
-#define RINGS 0x1000ULL
-#define TABLE 0x8000ULL
-#define TABLE2 0x9000ULL
-#define BUF 0x10000ULL
+#define QSIZE	 16
+#define RINGS	 0x1000ULL
+#define TABLE	 0x8000ULL
+#define TABLE2	 0x9000ULL
+#define BUF	 0x10000ULL
 
 struct fx {
 	struct guest_mem mem;
@@ -63,9 +63,10 @@ static uint16_t pop_bad(struct fx *f)
 static void test_direct_chain(void **state)
 {
 	struct fx *f = *state;
-	const struct vring_buf bufs[] = {
-		{BUF, 16, false}, {BUF + 0x100, 100, false}, {BUF + 0x1000, 512, true},
-		{BUF + 0x2000, 1, true}};
+	const struct vring_buf bufs[] = {{BUF, 16, false},
+					 {BUF + 0x100, 100, false},
+					 {BUF + 0x1000, 512, true},
+					 {BUF + 0x2000, 1, true}};
 
 	uint16_t head = vring_driver_add(&f->drv, bufs, 4);
 	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 1);
@@ -88,8 +89,8 @@ static void test_direct_chain(void **state)
 static void test_indirect_chain(void **state)
 {
 	struct fx *f = *state;
-	const struct vring_buf bufs[] = {{BUF, 16, false}, {BUF + 0x1000, 4096, true},
-					 {BUF + 0x3000, 1, true}};
+	const struct vring_buf bufs[] = {
+	    {BUF, 16, false}, {BUF + 0x1000, 4096, true}, {BUF + 0x3000, 1, true}};
 
 	uint16_t head = vring_driver_add_indirect(&f->drv, TABLE, bufs, 3);
 	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 1);
@@ -193,11 +194,11 @@ static void test_bad_addresses(void **state)
 {
 	struct fx *f = *state;
 	const struct vring_buf cases[] = {
-		{RAM_SIZE, 1, false},		/* beyond RAM */
-		{RAM_SIZE - 8, 16, true},	/* straddles its end */
-		{UINT64_MAX - 4, 16, false},	/* gpa + len wraps */
-		{0, UINT32_MAX, true},		/* huge */
-		{0xc0000000ULL, 16, false},	/* in the PCI hole */
+	    {RAM_SIZE, 1, false},	 /* beyond RAM */
+	    {RAM_SIZE - 8, 16, true},	 /* straddles its end */
+	    {UINT64_MAX - 4, 16, false}, /* gpa + len wraps */
+	    {0, UINT32_MAX, true},	 /* huge */
+	    {0xc0000000ULL, 16, false},	 /* in the PCI hole */
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -205,8 +206,8 @@ static void test_bad_addresses(void **state)
 		assert_int_equal(pop_bad(f), head);
 	}
 	/* an indirect table outside RAM */
-	vring_driver_set_desc(&f->drv, f->drv.desc_gpa, 9, RAM_SIZE - 16, 32,
-			      VRING_DESC_F_INDIRECT, 0);
+	vring_driver_set_desc(&f->drv, f->drv.desc_gpa, 9, RAM_SIZE - 16, 32, VRING_DESC_F_INDIRECT,
+			      0);
 	vring_driver_publish(&f->drv, 9);
 	assert_int_equal(pop_bad(f), 9);
 }
@@ -223,8 +224,8 @@ static void test_bad_indirect(void **state)
 	vring_driver_set_desc(&f->drv, desc, 2, TABLE, 16 * (VIRTQ_MAX_SIZE + 1),
 			      VRING_DESC_F_INDIRECT, 0);
 	/* INDIRECT together with NEXT */
-	vring_driver_set_desc(&f->drv, desc, 3, TABLE, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT,
-			      4);
+	vring_driver_set_desc(&f->drv, desc, 3, TABLE, 16,
+			      VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 4);
 	vring_driver_set_desc(&f->drv, desc, 4, BUF, 8, 0, 0);
 	/* nested: the table points at another table */
 	vring_driver_set_desc(&f->drv, TABLE2, 0, TABLE, 16, VRING_DESC_F_INDIRECT, 0);
@@ -450,8 +451,8 @@ static void test_reset(void **state)
 static void test_copy_and_slice(void **state)
 {
 	struct fx *f = *state;
-	const struct vring_buf bufs[] = {{BUF, 3, false}, {BUF + 0x10, 5, false},
-					 {BUF + 0x20, 4, true}, {BUF + 0x30, 4, true}};
+	const struct vring_buf bufs[] = {
+	    {BUF, 3, false}, {BUF + 0x10, 5, false}, {BUF + 0x20, 4, true}, {BUF + 0x30, 4, true}};
 	uint8_t out[16] = {0};
 
 	memcpy(host(f, BUF), "abc", 3);
@@ -477,28 +478,28 @@ static void test_copy_and_slice(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_direct_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_indirect_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_direct_then_indirect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zero_length_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_and_not_ready, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_direct_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_indirect_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_addresses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_indirect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readable_after_writable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_segments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chain_total_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_avail_idx_jump, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keeps_going_after_bad_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupt_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupt_event_idx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_avail_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_and_slice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_direct_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_indirect_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_direct_then_indirect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zero_length_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_and_not_ready, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_direct_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_indirect_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_addresses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_indirect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readable_after_writable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_segments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_total_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_avail_idx_jump, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keeps_going_after_bad_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt_event_idx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_avail_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_and_slice, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

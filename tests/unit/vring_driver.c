@@ -156,8 +156,8 @@ static void vring_signals_config(struct virtio_dev *d)
 }
 
 static const struct virtio_transport_ops vring_signals_ops = {
-	.signal_queue = vring_signals_queue,
-	.signal_config = vring_signals_config,
+    .signal_queue = vring_signals_queue,
+    .signal_config = vring_signals_config,
 };
 
 void vring_signals_attach(struct vring_signals *sig, struct virtio_dev *d)

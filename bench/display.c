@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What the VMM pays to show a guest's frames: a virtio-gpu device driven by
+ * a driver in this process (guest RAM as in a VM, no vCPU) and presented by
+ * the VMM's own Wayland display on a headless inlay-compositor. For each
+ * size and damage pattern the "guest" changes the damaged pixels, then sends
+ * TRANSFER_TO_HOST_2D + RESOURCE_FLUSH at a fixed rate (faster than the
+ * output's 60 Hz, so flushes must coalesce). Reported per flush: host CPU
+ * time of the device and presenter work, bytes copied; per commit: the
+ * flush-to-commit latency; and commits per second.
+ *
+ *   bench_display --compositor PATH [--seconds S] [--rate HZ]
+ */
+#include "display/display.h"
+#include "virtio/gpu.h"
+#include "vring_driver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/virtio_gpu.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RAM_SIZE (64ULL << 20)
+#define RINGS	 0x1000ULL
+#define REQ	 0x10000ULL
+#define RESP	 0x20000ULL
+#define FB	 0x1000000ULL
+#define SMALL	 64 /* side of the small damaged square */
+
+struct run {
+	const char *name;
+	uint32_t width, height;
+	bool small;
+};
+
+struct bench {
+	struct guest_mem mem;
+	struct evloop *loop;
+	struct virtio_dev *dev;
+	struct display *display;
+	struct vring_driver drv;
+	uint32_t width, height;
+	struct virtio_gpu_rect damage;
+	int timer;
+	unsigned flushes, target;
+	uint8_t shade;
+	uint64_t cpu_ns, cpu_ns_max;
+	uint64_t start_ns, end_ns;
+	unsigned warmup; /* flushes before measuring: images get allocated then */
+	struct vgpu_stats stats0;
+	struct presenter_stats pstats0;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *gp(struct bench *b, uint64_t gpa)
+{
+	return b->mem.host + gpa;
+}
+
+/* Queue one command with a header-sized response (slot @i of the request area). */
+static void queue_cmd(struct bench *b, unsigned i, const void *cmd, uint32_t len)
+{
+	const struct vring_buf bufs[] = {{REQ + 0x1000ULL * i, len, false},
+					 {RESP + 0x1000ULL * i, 64, true}};
+
+	memcpy(gp(b, bufs[0].gpa), cmd, len);
+	vring_driver_add(&b->drv, bufs, 2);
+}
+
+/* Run the @n commands queued in slots 0..n-1; true when all were answered OK. */
+static bool kick(struct bench *b, unsigned n, uint64_t *cpu)
+{
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint32_t id, len;
+	bool ok = true;
+
+	b->dev->ops->queue_notify(b->dev, 0);
+	if (cpu)
+		*cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_gpu_ctrl_hdr *r = gp(b, RESP + 0x1000ULL * i);
+
+		ok &= vring_driver_get_used(&b->drv, &id, &len) &&
+		      r->type == VIRTIO_GPU_RESP_OK_NODATA;
+		r->type = 0;
+	}
+	return ok;
+}
+
+static struct virtio_gpu_ctrl_hdr hdr(uint32_t type)
+{
+	return (struct virtio_gpu_ctrl_hdr){.type = type};
+}
+
+/* Transfer and flush of the damaged rectangle, in slots @slot and @slot + 1. */
+static void queue_frame(struct bench *b, unsigned slot)
+{
+	struct virtio_gpu_transfer_to_host_2d t = {
+	    hdr(VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D), b->damage,
+	    (uint64_t)b->damage.y * b->width * 4 + b->damage.x * 4, 1, 0};
+	struct virtio_gpu_resource_flush f = {hdr(VIRTIO_GPU_CMD_RESOURCE_FLUSH), b->damage, 1, 0};
+
+	queue_cmd(b, slot, &t, sizeof(t));
+	queue_cmd(b, slot + 1, &f, sizeof(f));
+}
+
+/* The guest's modeset: one resource of the display's size on the scanout. */
+static bool modeset(struct bench *b)
+{
+	struct virtio_gpu_resource_create_2d c = {hdr(VIRTIO_GPU_CMD_RESOURCE_CREATE_2D), 1,
+						  VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, b->width,
+						  b->height};
+	struct {
+		struct virtio_gpu_resource_attach_backing a;
+		struct virtio_gpu_mem_entry e;
+	} ab = {{hdr(VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING), 1, 1},
+		{FB, b->width * b->height * 4, 0}};
+	struct virtio_gpu_set_scanout s = {
+	    hdr(VIRTIO_GPU_CMD_SET_SCANOUT), {0, 0, b->width, b->height}, 0, 1};
+
+	memset(gp(b, FB), 0x40, (size_t)b->width * b->height * 4);
+	queue_cmd(b, 0, &c, sizeof(c));
+	queue_cmd(b, 1, &ab, sizeof(ab));
+	queue_cmd(b, 2, &s, sizeof(s));
+	b->damage = (struct virtio_gpu_rect){0, 0, b->width, b->height};
+	queue_frame(b, 3);
+	return kick(b, 5, NULL);
+}
+
+static void handle_tick(void *opaque, uint32_t events)
+{
+	struct bench *b = opaque;
+	uint64_t expirations, cpu;
+
+	if (read(b->timer, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	if (b->flushes == b->warmup) {
+		b->start_ns = clock_ns(CLOCK_MONOTONIC);
+		vgpu_get_stats(vgpu_from_dev(b->dev), &b->stats0);
+		display_get_stats(b->display, &b->pstats0);
+		b->cpu_ns = b->cpu_ns_max = 0;
+	}
+	/* The guest draws: new pixels in the damaged rectangle (not timed). */
+	b->shade++;
+	for (uint32_t y = b->damage.y; y < b->damage.y + b->damage.height; y++)
+		memset(gp(b, FB + ((uint64_t)y * b->width + b->damage.x) * 4), b->shade,
+		       (size_t)b->damage.width * 4);
+	queue_frame(b, 0);
+	if (!kick(b, 2, &cpu)) {
+		fprintf(stderr, "bench_display: the device refused a command\n");
+		evloop_stop(b->loop, 1);
+		return;
+	}
+	b->cpu_ns += cpu;
+	if (cpu > b->cpu_ns_max)
+		b->cpu_ns_max = cpu;
+	if (++b->flushes == b->warmup + b->target) {
+		b->end_ns = clock_ns(CLOCK_MONOTONIC);
+		evloop_stop(b->loop, 0);
+	}
+}
+
+static int run_one(const struct run *r, double seconds, unsigned rate)
+{
+	struct bench b = {.width = r->width, .height = r->height, .timer = -1};
+	struct presenter_stats ps;
+	struct vgpu_stats vs;
+	int ret = 1;
+
+	if (guest_mem_init(&b.mem, RAM_SIZE) || !(b.loop = evloop_create()))
+		return 1;
+	b.dev = virtio_gpu_create(&b.mem, b.loop, r->width, r->height);
+	if (!b.dev)
+		goto out;
+	vring_driver_init(&b.drv, &b.mem, &b.dev->vq[0], 16, RINGS);
+	b.dev->status = VIRTIO_CONFIG_S_DRIVER_OK;
+	b.display =
+	    display_create(b.loop, "bench_display", vgpu_from_dev(b.dev), NULL, NULL, NULL, NULL);
+	if (!b.display)
+		goto out;
+	if (!modeset(&b)) {
+		fprintf(stderr, "bench_display: the device refused the modeset\n");
+		goto out;
+	}
+	b.damage = r->small ? (struct virtio_gpu_rect){r->width / 2, r->height / 2, SMALL, SMALL}
+			    : (struct virtio_gpu_rect){0, 0, r->width, r->height};
+	b.target = (unsigned)(seconds * rate);
+	b.warmup = rate / 2;
+	b.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	long ns = 1000000000L / rate;
+	struct itimerspec its = {{ns / 1000000000L, ns % 1000000000L},
+				 {ns / 1000000000L, ns % 1000000000L}};
+	if (b.timer < 0 || timerfd_settime(b.timer, 0, &its, NULL) ||
+	    evloop_add(b.loop, b.timer, EPOLLIN, handle_tick, &b))
+		goto out;
+	if (evloop_run(b.loop) != 0)
+		goto out;
+	display_get_stats(b.display, &ps);
+	vgpu_get_stats(vgpu_from_dev(b.dev), &vs);
+	double secs = (double)(b.end_ns - b.start_ns) / 1e9;
+	uint64_t commits = ps.commits - b.pstats0.commits;
+	uint64_t latency = ps.latency_ns_total - b.pstats0.latency_ns_total;
+	uint64_t copied = vs.bytes_transferred - b.stats0.bytes_transferred;
+	uint64_t caught = vs.bytes_caught_up - b.stats0.bytes_caught_up;
+	uint64_t area = (uint64_t)b.damage.width * b.damage.height * 4;
+	printf("| %s | %ux%u | %.1f | %.1f | %llu | %s | %llu | %.2f | %.2f | %.1f |\n", r->name,
+	       b.damage.width, b.damage.height, (double)b.cpu_ns / b.target / 1000.0,
+	       (double)b.cpu_ns_max / 1000.0, (unsigned long long)(copied / b.target),
+	       copied == area * b.target ? "yes" : "NO", (unsigned long long)(caught / b.target),
+	       commits ? (double)latency / commits / 1e6 : 0.0, (double)ps.latency_ns_max / 1e6,
+	       (double)commits / secs);
+	ret = 0;
+out:
+	if (b.timer >= 0) {
+		evloop_del(b.loop, b.timer);
+		close(b.timer);
+	}
+	display_destroy(b.display);
+	if (b.dev)
+		b.dev->ops->destroy(b.dev);
+	evloop_destroy(b.loop);
+	guest_mem_finish(&b.mem);
+	return ret;
+}
+
+/* A private headless inlay-compositor; returns its pid. */
+static pid_t start_compositor(const char *path, char *dir, size_t dirlen)
+{
+	char sock[64], sockpath[160];
+
+	snprintf(dir, dirlen, "/tmp/inlay-bench-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sock, sizeof(sock), "bench-display-%d", getpid());
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	setenv("WAYLAND_DISPLAY", sock, 1);
+	setenv("WLR_BACKENDS", "headless", 1);
+	setenv("WLR_RENDERER", "pixman", 1);
+	setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(path, "inlay-compositor", "--socket", sock, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(sockpath, sizeof(sockpath), "%s/%s", dir, sock);
+	for (int i = 0; i < 500 && pid > 0; i++) {
+		if (access(sockpath, F_OK) == 0)
+			return pid;
+		usleep(10000);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"compositor", required_argument, NULL, 'c'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct run runs[] = {
+	    {"1280x720 full", 1280, 720, false},
+	    {"1280x720 small", 1280, 720, true},
+	    {"1920x1080 full", 1920, 1080, false},
+	    {"1920x1080 small", 1920, 1080, true},
+	};
+	const char *compositor = NULL;
+	double seconds = 3;
+	unsigned rate = 120;
+	char dir[64];
+	int opt, ret = 0;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'c')
+			compositor = optarg;
+		else if (opt == 's')
+			seconds = atof(optarg);
+		else if (opt == 'r')
+			rate = (unsigned)atoi(optarg);
+		else
+			return 2;
+	}
+	if (!compositor || seconds <= 0 || rate == 0 || rate > 1000) {
+		fprintf(stderr,
+			"usage: bench_display --compositor PATH [--seconds S] [--rate HZ]\n");
+		return 2;
+	}
+	pid_t pid = start_compositor(compositor, dir, sizeof(dir));
+	if (pid < 0) {
+		fprintf(stderr, "bench_display: %s did not start\n", compositor);
+		return 1;
+	}
+	printf(
+	    "guest flushes at %u Hz for %.0f s each; headless inlay-compositor, pixman, 60 Hz\n\n",
+	    rate, seconds);
+	printf("| run | damage | CPU us/flush | max us | bytes copied/flush | = damage once | "
+	       "catch-up bytes/flush | flush->commit ms | max ms | commits/s |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]) && !ret; i++)
+		ret = run_one(&runs[i], seconds, rate);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	rmdir(dir);
+	return ret;
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include "display.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Wayland when WAYLAND_DISPLAY is set, else no display and no gpu. */
+static void display_config_init(struct display_config *c)
+{
+	const char *wl = getenv("WAYLAND_DISPLAY");
+	bool wayland = wl && *wl;
+
+	*c = (struct display_config){
+	    .kind = wayland ? DISPLAY_WAYLAND : DISPLAY_NONE,
+	    .width = DISPLAY_DEFAULT_WIDTH,
+	    .height = DISPLAY_DEFAULT_HEIGHT,
+	    .input = true,
+	};
+}
+
+/* WIDTHxHEIGHT in decimal, each within the device's limits. */
+static int parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (end == s || *end != 'x' || errno)
+		return -EINVAL;
+	s = end + 1;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	b = strtoul(s, &end, 10);
+	if (end == s || *end || errno)
+		return -EINVAL;
+	if (a < VGPU_MIN_DIM || a > VGPU_MAX_DIM || b < VGPU_MIN_DIM || b > VGPU_MAX_DIM)
+		return -EINVAL;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
+int display_config_parse(struct display_config *c, const char *display, const char *gpu,
+			 bool no_input, char *err, size_t errlen)
+{
+	display_config_init(c);
+	if (display && !strcmp(display, "wayland")) {
+		c->kind = DISPLAY_WAYLAND;
+	} else if (display && !strcmp(display, "none")) {
+		c->kind = DISPLAY_NONE;
+	} else if (display) {
+		snprintf(err, errlen, "--display %s: expected wayland or none", display);
+		return -EINVAL;
+	}
+	if (gpu) {
+		if (parse_size(gpu, &c->width, &c->height) < 0) {
+			snprintf(err, errlen, "--gpu %s: expected WIDTHxHEIGHT, each %d to %d", gpu,
+				 VGPU_MIN_DIM, VGPU_MAX_DIM);
+			return -EINVAL;
+		}
+		c->gpu = true;
+	}
+	c->input = !no_input;
+	return 0;
+}
