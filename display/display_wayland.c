@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * inlay-vmm as a Wayland client: an xdg_toplevel showing the scanout
- * (presenter.c does the buffers), the seat's pointer and keyboard turned
- * into virtio-input events, and a resize turned into a display-change event.
+ * inlay-vmm as a Wayland client: a surface showing the scanout (presenter.c
+ * does the buffers) in one of two roles, an xdg_toplevel or a screen-grant
+ * lease; the seat's pointer and keyboard turned into virtio-input events,
+ * and either role's configured size turned into a display-change event.
  */
 #include "display.h"
 #include "presenter.h"
@@ -40,8 +41,10 @@ struct display {
 	struct wl_keyboard *keyboard;
 
 	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
+	struct xdg_surface *xdg_surface; /* the toplevel role */
 	struct xdg_toplevel *toplevel;
+	struct inlay_grant_manager *grants; /* the screen-grant role */
+	struct inlay_lease *lease;
 	bool configured;
 	int32_t pending_width, pending_height; /* from the last toplevel configure */
 
@@ -68,7 +71,9 @@ static bool display_drop_connection(struct display *d, const char *why)
 
 	if (!atomic_compare_exchange_strong(&d->lost, &expected, true))
 		return false;
-	fprintf(stderr, "inlay-vmm: display lost (%s); the VM runs on without a window\n", why);
+	if (why)
+		fprintf(stderr, "inlay-vmm: display lost (%s); the VM runs on without a window\n",
+			why);
 	evloop_del(d->loop, d->fd);
 	if (atomic_exchange(&d->out_armed, false))
 		evloop_del(d->loop, d->out_fd);
@@ -100,7 +105,7 @@ static bool display_flush(void *opaque)
 
 static void keys_release_all(struct display *d);
 
-/* The compositor is gone (event-loop thread): run headless from now on. */
+/* The compositor is gone (event-loop thread): run headless from now on. @why NULL: quietly. */
 static void display_lose(struct display *d, const char *why)
 {
 	display_drop_connection(d, why);
@@ -431,26 +436,99 @@ static const struct xdg_toplevel_listener toplevel_listener = {
 };
 
 /*
- * The compositor chose a size: the guest hears of it as a display change and
- * re-modesets when it likes; until then the old frame stays as it is.
+ * Either role: the compositor chose a size (0 = ours to choose). The guest
+ * hears of it as a display change and re-modesets when it likes; until then
+ * the old frame stays as it is.
  */
-static void handle_surface_configure(void *data, struct xdg_surface *xs, uint32_t serial)
+static void display_configure(struct display *d, int32_t width, int32_t height)
 {
-	struct display *d = data;
-
-	xdg_surface_ack_configure(xs, serial);
-	if (d->pending_width > 0 && d->pending_height > 0)
-		vgpu_set_display_size(d->gpu, (uint32_t)d->pending_width,
-				      (uint32_t)d->pending_height);
+	if (width > 0 && height > 0)
+		vgpu_set_display_size(d->gpu, (uint32_t)width, (uint32_t)height);
 	if (!d->configured) {
 		d->configured = true;
 		presenter_set_ready(d->presenter);
 	}
 }
 
+static void handle_surface_configure(void *data, struct xdg_surface *xs, uint32_t serial)
+{
+	struct display *d = data;
+
+	xdg_surface_ack_configure(xs, serial);
+	display_configure(d, d->pending_width, d->pending_height);
+}
+
 static const struct xdg_surface_listener xdg_surface_listener = {
     .configure = handle_surface_configure,
 };
+
+/* ---- the screen-grant lease ---- */
+
+static void handle_lease_configure(void *data, struct inlay_lease *lease, int32_t width,
+				   int32_t height)
+{
+	display_configure(data, width, height);
+}
+
+/*
+ * The granter destroying its grant is the granted counterpart of closing the
+ * window; a granter that went away, or a refused token, leaves nothing to
+ * show in, and the VM runs on headless as when the compositor goes away.
+ */
+static void handle_lease_revoked(void *data, struct inlay_lease *lease,
+				 enum inlay_lease_revoke_reason reason)
+{
+	struct display *d = data;
+
+	inlay_lease_destroy(d->lease);
+	d->lease = NULL;
+	if (reason == INLAY_LEASE_GRANT_DESTROYED) {
+		fprintf(stderr, "inlay-vmm: the screen grant was ended by its owner; stopping\n");
+		display_lose(d, NULL);
+		if (d->on_close)
+			d->on_close(d->close_opaque);
+		return;
+	}
+	display_lose(d, reason == INLAY_LEASE_INVALID_TOKEN ? "screen-grant token refused"
+							    : "the granter went away");
+}
+
+static const struct inlay_lease_listener lease_listener = {
+    .configure = handle_lease_configure,
+    .revoked = handle_lease_revoked,
+};
+
+/* Give the surface its role: a lease on @token, or a toplevel titled @title. */
+static int display_set_role(struct display *d, const char *title, const char *token)
+{
+	if (token) {
+		d->grants = inlay_grant_manager_create(d->dpy);
+		if (!d->grants) {
+			fprintf(stderr, "inlay-vmm: display: the compositor offers no screen "
+					"grants\n");
+			return -ENOTSUP;
+		}
+		d->lease = inlay_lease_accept(d->grants, token, d->surface, &lease_listener, d);
+		if (!d->lease) {
+			fprintf(stderr, "inlay-vmm: display: cannot accept the grant: %s\n",
+				strerror(errno));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!d->wm_base) {
+		fprintf(stderr, "inlay-vmm: display: the compositor lacks xdg_wm_base\n");
+		return -ENOTSUP;
+	}
+	d->xdg_surface = xdg_wm_base_get_xdg_surface(d->wm_base, d->surface);
+	xdg_surface_add_listener(d->xdg_surface, &xdg_surface_listener, d);
+	d->toplevel = xdg_surface_get_toplevel(d->xdg_surface);
+	xdg_toplevel_add_listener(d->toplevel, &toplevel_listener, d);
+	xdg_toplevel_set_title(d->toplevel, title);
+	xdg_toplevel_set_app_id(d->toplevel, "inlay-vmm");
+	wl_surface_commit(d->surface);
+	return 0;
+}
 
 /* ---- globals ---- */
 
@@ -482,9 +560,11 @@ static const struct wl_registry_listener registry_listener = {
     .global_remove = handle_global_remove,
 };
 
-struct display *display_create(struct evloop *loop, const char *title, struct vgpu *gpu,
-			       struct virtio_dev *keyboard, struct virtio_dev *tablet,
-			       display_close_fn on_close, void *opaque)
+/* The connection, the surface and its presenter, and the role (@token NULL: a toplevel). */
+static struct display *display_open(struct evloop *loop, const char *title, const char *token,
+				    struct vgpu *gpu, struct virtio_dev *keyboard,
+				    struct virtio_dev *tablet, display_close_fn on_close,
+				    void *opaque)
 {
 	struct display *d = calloc(1, sizeof(*d));
 
@@ -511,9 +591,9 @@ struct display *display_create(struct evloop *loop, const char *title, struct vg
 	wl_registry_add_listener(d->registry, &registry_listener, d);
 	if (wl_display_roundtrip(d->dpy) < 0)
 		goto err_io;
-	if (!d->compositor || !d->shm || !d->wm_base) {
-		fprintf(stderr, "inlay-vmm: display: the compositor lacks wl_compositor 4, wl_shm "
-				"or xdg_wm_base\n");
+	if (!d->compositor || !d->shm) {
+		fprintf(stderr, "inlay-vmm: display: the compositor lacks wl_compositor 4 or "
+				"wl_shm\n");
 		goto err;
 	}
 	d->surface = wl_compositor_create_surface(d->compositor);
@@ -522,16 +602,14 @@ struct display *display_create(struct evloop *loop, const char *title, struct vg
 		fprintf(stderr, "inlay-vmm: display: out of memory\n");
 		goto err;
 	}
-	d->xdg_surface = xdg_wm_base_get_xdg_surface(d->wm_base, d->surface);
-	xdg_surface_add_listener(d->xdg_surface, &xdg_surface_listener, d);
-	d->toplevel = xdg_surface_get_toplevel(d->xdg_surface);
-	xdg_toplevel_add_listener(d->toplevel, &toplevel_listener, d);
-	xdg_toplevel_set_title(d->toplevel, title);
-	xdg_toplevel_set_app_id(d->toplevel, "inlay-vmm");
-	wl_surface_commit(d->surface);
-	/* Formats and seat capabilities arrive in this roundtrip. */
+	if (display_set_role(d, title, token) < 0)
+		goto err;
+	/* Formats, seat capabilities and a lease's first configure arrive in this roundtrip. */
 	if (wl_display_roundtrip(d->dpy) < 0)
 		goto err_io;
+	/* A token refused in that roundtrip leaves nothing to show in: headless from the start. */
+	if (atomic_load(&d->lost))
+		return d;
 	d->fd = wl_display_get_fd(d->dpy);
 	d->out_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
 	if (d->out_fd < 0 || evloop_add(loop, d->fd, EPOLLIN, handle_wayland, d) < 0) {
@@ -549,6 +627,20 @@ err:
 	return NULL;
 }
 
+struct display *display_create(struct evloop *loop, const char *title, struct vgpu *gpu,
+			       struct virtio_dev *keyboard, struct virtio_dev *tablet,
+			       display_close_fn on_close, void *opaque)
+{
+	return display_open(loop, title, NULL, gpu, keyboard, tablet, on_close, opaque);
+}
+
+struct display *display_create_granted(struct evloop *loop, const char *token, struct vgpu *gpu,
+				       struct virtio_dev *keyboard, struct virtio_dev *tablet,
+				       display_close_fn on_close, void *opaque)
+{
+	return display_open(loop, NULL, token, gpu, keyboard, tablet, on_close, opaque);
+}
+
 void display_destroy(struct display *d)
 {
 	if (!d)
@@ -564,6 +656,8 @@ void display_destroy(struct display *d)
 		wl_pointer_destroy(d->pointer);
 	if (d->keyboard)
 		wl_keyboard_destroy(d->keyboard);
+	inlay_lease_destroy(d->lease);
+	inlay_grant_manager_destroy(d->grants);
 	if (d->toplevel)
 		xdg_toplevel_destroy(d->toplevel);
 	if (d->xdg_surface)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "virtio.h"
+#include "snapshot/snap_format.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -136,6 +137,26 @@ static void blk_destroy(struct virtio_dev *d)
 	free(b);
 }
 
+/* The disk itself is reopened by path; what the guest saw of it must still hold. */
+static void blk_save(struct virtio_dev *d, struct snap_writer *w)
+{
+	struct blk *b = to_blk(d);
+
+	snap_put_u64(w, b->capacity);
+	snap_put_u8(w, b->read_only);
+}
+
+static bool blk_restore(struct virtio_dev *d, struct snap_section *s)
+{
+	struct blk *b = to_blk(d);
+	uint64_t capacity;
+	uint8_t ro;
+
+	if (!snap_get_u64(s, &capacity) || !snap_get_u8(s, &ro))
+		return false;
+	return (capacity == b->capacity && ro == b->read_only) || snap_fail(s);
+}
+
 static const struct virtio_dev_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
@@ -148,6 +169,8 @@ static const struct virtio_dev_ops blk_ops = {
     .queue_notify = blk_queue_notify,
     .reset = virtio_dev_reset,
     .destroy = blk_destroy,
+    .save = blk_save,
+    .restore = blk_restore,
 };
 
 /* The disk's size in bytes: a non-zero multiple of the sector size. */

@@ -7,6 +7,7 @@
  * are, so presenting costs no further copy (docs/DISPLAY.md).
  */
 #include "gpu.h"
+#include "snapshot/snap_format.h"
 
 #include <endian.h>
 #include <fcntl.h>
@@ -694,6 +695,143 @@ static void gpu_destroy(struct virtio_dev *d)
 	free(g);
 }
 
+/* ---- snapshots ---- */
+
+static uint32_t clamp_dim(uint32_t v)
+{
+	return v < VGPU_MIN_DIM ? VGPU_MIN_DIM : v > VGPU_MAX_DIM ? VGPU_MAX_DIM : v;
+}
+
+
+static void gpu_save(struct virtio_dev *d, struct snap_writer *w)
+{
+	struct vgpu *g = to_gpu(d);
+	uint32_t n = 0;
+
+	snap_put_u32(w, g->width);
+	snap_put_u32(w, g->height);
+	snap_put_u32(w, le32toh(g->cfg.events_read));
+	for (unsigned i = 0; i < VGPU_MAX_RESOURCES; i++)
+		n += g->res[i] != NULL;
+	snap_put_u32(w, n);
+	for (unsigned i = 0; i < VGPU_MAX_RESOURCES; i++) {
+		const struct vgpu_resource *r = g->res[i];
+
+		if (!r)
+			continue;
+		snap_put_u32(w, r->id);
+		snap_put_u32(w, r->format);
+		snap_put_u32(w, r->width);
+		snap_put_u32(w, r->height);
+		snap_put_u32(w, r->nr_backing);
+		for (unsigned k = 0; k < r->nr_backing; k++) {
+			snap_put_u64(w, guest_mem_gpa(d->mem, r->backing[k].iov_base));
+			snap_put_u32(w, (uint32_t)r->backing[k].iov_len);
+		}
+	}
+	struct vgpu_rect rc = g->scanout ? g->scanout_rect : (struct vgpu_rect){0};
+	snap_put_u32(w, g->scanout ? g->scanout->id : 0);
+	snap_put_u32(w, rc.x);
+	snap_put_u32(w, rc.y);
+	snap_put_u32(w, rc.width);
+	snap_put_u32(w, rc.height);
+	snap_put_u32(w, g->cursor ? g->cursor->id : 0);
+}
+
+/*
+ * Rebuild one resource as RESOURCE_CREATE_2D and ATTACH_BACKING would, then
+ * fill its image from the backing pages as a full TRANSFER_TO_HOST_2D does.
+ */
+static bool gpu_restore_resource(struct vgpu *g, struct snap_section *s, unsigned slot)
+{
+	uint32_t id, format, w, h, n;
+
+	if (!snap_get_u32(s, &id) || !snap_get_u32(s, &format) || !snap_get_u32(s, &w) ||
+	    !snap_get_u32(s, &h) || !snap_get_u32(s, &n))
+		return false;
+	if (!id || resource_find(g, id) || !format_supported(format) || !w || !h ||
+	    (uint64_t)w * h * GPU_BPP > VGPU_MAX_RESOURCE_BYTES || n > VGPU_MAX_BACKING_ENTRIES ||
+	    (uint64_t)n * sizeof(struct iovec) > VGPU_MAX_TOTAL_BYTES - g->stats.host_bytes)
+		return snap_fail(s);
+	struct vgpu_resource *r = calloc(1, sizeof(*r));
+	struct iovec *iov = n ? calloc(n, sizeof(*iov)) : NULL;
+	if (!r || (n && !iov))
+		goto err;
+	*r = (struct vgpu_resource){.id = id, .format = format, .width = w, .height = h};
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t gpa = 0;
+		uint32_t len = 0;
+
+		snap_get_u64(s, &gpa);
+		snap_get_u32(s, &len);
+		iov[k].iov_base = len ? guest_mem_ptr(g->dev.mem, gpa, len) : NULL;
+		iov[k].iov_len = len;
+		if (!iov[k].iov_base)
+			goto err;
+		r->backing_len += len;
+	}
+	r->img[0] = image_alloc(g, r, false);
+	if (!r->img[0])
+		goto err;
+	r->nr_img = 1;
+	r->backing = iov;
+	r->nr_backing = n;
+	g->stats.host_bytes += (uint64_t)n * sizeof(*iov);
+	g->res[slot] = r;
+	uint64_t stride = (uint64_t)w * GPU_BPP;
+	unsigned i = 0;
+	uint64_t base = 0;
+	for (uint64_t y = 0; y < h && (y + 1) * stride <= r->backing_len; y++)
+		backing_read(r, &i, &base, y * stride, r->img[0]->data + y * stride, stride);
+	return true;
+err:
+	free(iov);
+	free(r);
+	return snap_fail(s);
+}
+
+static bool gpu_restore(struct virtio_dev *d, struct snap_section *s)
+{
+	struct vgpu *g = to_gpu(d);
+	uint32_t width, height, events, n, scanout, cursor;
+	struct vgpu_rect rc;
+
+	resources_clear(g);
+	if (!snap_get_u32(s, &width) || !snap_get_u32(s, &height) || !snap_get_u32(s, &events) ||
+	    !snap_get_u32(s, &n))
+		return false;
+	if (width != clamp_dim(width) || height != clamp_dim(height) ||
+	    (events & ~VIRTIO_GPU_EVENT_DISPLAY) || n > VGPU_MAX_RESOURCES)
+		return snap_fail(s);
+	for (unsigned i = 0; i < n; i++) {
+		if (!gpu_restore_resource(g, s, i)) {
+			resources_clear(g);
+			return false;
+		}
+	}
+	if (!snap_get_u32(s, &scanout) || !snap_get_u32(s, &rc.x) || !snap_get_u32(s, &rc.y) ||
+	    !snap_get_u32(s, &rc.width) || !snap_get_u32(s, &rc.height) || !snap_get_u32(s, &cursor))
+		goto err;
+	struct vgpu_resource *r = resource_find(g, scanout), *c = resource_find(g, cursor);
+	if ((scanout && (!r || rect_empty(&rc) || !rect_inside(&rc, r->width, r->height))) ||
+	    (cursor && (!c || c->width > GPU_CURSOR_MAX || c->height > GPU_CURSOR_MAX)))
+		goto err;
+	g->width = width;
+	g->height = height;
+	g->cfg.events_read = htole32(events);
+	g->scanout_rect = scanout ? rc : (struct vgpu_rect){0};
+	/* The cursor image comes back with the guest's next cursor update. */
+	g->cursor = c;
+	if (r && (!g->presenter || resource_share(g, r))) {
+		g->scanout = r;
+		/* On screen at once, before the guest runs again. */
+	}
+	return true;
+err:
+	resources_clear(g);
+	return snap_fail(s);
+}
+
 static const struct virtio_dev_ops gpu_ops = {
     .name = "virtio-gpu",
     .device_id = VIRTIO_ID_GPU,
@@ -706,12 +844,9 @@ static const struct virtio_dev_ops gpu_ops = {
     .queue_notify = gpu_queue_notify,
     .reset = gpu_reset,
     .destroy = gpu_destroy,
+    .save = gpu_save,
+    .restore = gpu_restore,
 };
-
-static uint32_t clamp_dim(uint32_t v)
-{
-	return v < VGPU_MIN_DIM ? VGPU_MIN_DIM : v > VGPU_MAX_DIM ? VGPU_MAX_DIM : v;
-}
 
 struct virtio_dev *virtio_gpu_create(struct guest_mem *mem, struct evloop *loop, uint32_t width,
 				     uint32_t height)

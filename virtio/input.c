@@ -6,6 +6,7 @@
  * posted buffers for them.
  */
 #include "input.h"
+#include "snapshot/snap_format.h"
 
 #include <endian.h>
 #include <linux/input.h>
@@ -264,6 +265,43 @@ static void input_destroy(struct virtio_dev *d)
 	free(to_input(d));
 }
 
+static void input_save(struct virtio_dev *d, struct snap_writer *w)
+{
+	struct input *in = to_input(d);
+
+	snap_put_u8(w, in->cfg.select);
+	snap_put_u8(w, in->cfg.subsel);
+	snap_put_u32(w, in->stats.leds);
+	snap_put_u32(w, in->count);
+	for (unsigned i = 0; i < in->count; i++)
+		snap_put_bytes(w, &in->queue[(in->head + i) % INPUT_QUEUE_MAX], sizeof(in->queue[0]));
+}
+
+static bool input_restore(struct virtio_dev *d, struct snap_section *s)
+{
+	struct input *in = to_input(d);
+	uint8_t select, subsel;
+	uint32_t leds, count;
+
+	if (!snap_get_u8(s, &select) || !snap_get_u8(s, &subsel) || !snap_get_u32(s, &leds) ||
+	    !snap_get_u32(s, &count))
+		return false;
+	if (count > INPUT_QUEUE_MAX)
+		return snap_fail(s);
+	const void *events = snap_get_ref(s, count * sizeof(in->queue[0]));
+	if (!events)
+		return false;
+	memcpy(in->queue, events, count * sizeof(in->queue[0]));
+	in->head = 0;
+	in->count = count;
+	in->stats.leds = leds;
+	/* config_update() answers only selectors it knows, like a guest write. */
+	in->cfg.select = select;
+	in->cfg.subsel = subsel;
+	config_update(in);
+	return true;
+}
+
 static const struct virtio_dev_ops input_ops = {
     .name = "virtio-input",
     .device_id = VIRTIO_ID_INPUT,
@@ -276,6 +314,8 @@ static const struct virtio_dev_ops input_ops = {
     .queue_notify = input_queue_notify,
     .reset = input_reset,
     .destroy = input_destroy,
+    .save = input_save,
+    .restore = input_restore,
 };
 
 static struct input *input_new(struct guest_mem *mem, struct evloop *loop, const char *name,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "msix.h"
+#include "snapshot/snap_format.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -173,4 +174,57 @@ void msix_notify(struct msix *m, unsigned v)
 		msix_flush(m, v);
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_save(struct msix *m, struct snap_writer *w)
+{
+	pthread_mutex_lock(&m->lock);
+	snap_put_u32(w, m->size);
+	for (unsigned v = 0; v < m->size; v++)
+		for (unsigned i = 0; i < PCI_MSIX_ENTRY_SIZE / 4; i++)
+			snap_put_u32(w, m->table[v].dw[i]);
+	for (unsigned i = 0; i < (m->size + 63) / 64; i++)
+		snap_put_u64(w, m->pba[i]);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool msix_restore(struct msix *m, struct snap_section *s)
+{
+	uint32_t size;
+	if (!snap_get_u32(s, &size))
+		return false;
+	if (size != m->size)
+		return snap_fail(s);
+	unsigned words = (size + 63) / 64;
+	struct msix_entry *table = calloc(size, sizeof(*table));
+	uint64_t *pba = calloc(words, sizeof(*pba));
+	bool ok = table && pba;
+	for (unsigned v = 0; ok && v < size; v++) {
+		for (unsigned i = 0; i < PCI_MSIX_ENTRY_SIZE / 4; i++)
+			ok = ok && snap_get_u32(s, &table[v].dw[i]);
+		ok = ok && !(table[v].dw[MSIX_CTRL] & ~PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	}
+	for (unsigned i = 0; ok && i < words; i++)
+		ok = snap_get_u64(s, &pba[i]);
+	/* No pending bits past the last vector. */
+	if (ok && size % 64 && pba[words - 1] >> (size % 64))
+		ok = false;
+	if (ok) {
+		pthread_mutex_lock(&m->lock);
+		memcpy(m->table, table, size * sizeof(*table));
+		memcpy(m->pba, pba, words * sizeof(*pba));
+		for (unsigned v = 0; v < size; v++) {
+			const uint32_t *dw = m->table[v].dw;
+			if (dw[MSIX_ADDR_LO] || dw[MSIX_ADDR_HI] || dw[MSIX_DATA])
+				m->ops->route(m->opaque, v,
+					      (uint64_t)dw[MSIX_ADDR_HI] << 32 | dw[MSIX_ADDR_LO],
+					      dw[MSIX_DATA]);
+		}
+		pthread_mutex_unlock(&m->lock);
+		if (m->cap)
+			msix_cfg_write(m, m->cap + PCI_MSIX_FLAGS, 2);
+	}
+	free(table);
+	free(pba);
+	return ok || snap_fail(s);
 }

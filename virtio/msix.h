@@ -11,6 +11,9 @@
 /* The table-size field of Message Control holds at most 2048 entries. */
 #define MSIX_MAX_VECTORS (PCI_MSIX_FLAGS_QSIZE + 1)
 
+struct snap_writer;
+struct snap_section;
+
 /** What the owner does with vectors; both run with the msix lock held. */
 struct msix_ops {
 	/* Raise vector @v: it fired (or was pending) while enabled and unmasked. */
@@ -72,5 +75,14 @@ void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, 
  * pending while the vector or the function is masked, else delivered.
  */
 void msix_notify(struct msix *m, unsigned v);
+
+/** Append the table and the PBA to the open section of @w. */
+void msix_save(struct msix *m, struct snap_writer *w);
+/**
+ * Take back the table and PBA (same size, reserved bits clear), re-route
+ * every programmed vector, then pick up enable/mask from config space the
+ * way a Message Control write does. False, changing nothing, on bad state.
+ */
+bool msix_restore(struct msix *m, struct snap_section *s);
 
 #endif

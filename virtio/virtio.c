@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "virtio.h"
+#include "snapshot/snap_format.h"
 
 #include <linux/virtio_ring.h>
 #include <string.h>
@@ -96,4 +97,26 @@ void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data, 
 
 void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
 {
+}
+
+void virtio_dev_save(struct virtio_dev *d, struct snap_writer *w)
+{
+	snap_put_u16(w, d->ops->device_id);
+	pthread_mutex_lock(&d->lock);
+	if (d->ops->save)
+		d->ops->save(d, w);
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool virtio_dev_restore(struct virtio_dev *d, struct snap_section *s)
+{
+	uint16_t id;
+	if (!snap_get_u16(s, &id))
+		return false;
+	if (id != d->ops->device_id)
+		return snap_fail(s);
+	pthread_mutex_lock(&d->lock);
+	bool ok = !d->ops->restore || d->ops->restore(d, s);
+	pthread_mutex_unlock(&d->lock);
+	return (ok && snap_section_done(s)) || snap_fail(s);
 }

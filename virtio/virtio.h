@@ -14,6 +14,8 @@
 #define VIRTIO_MAX_QUEUES 8
 
 struct virtio_dev;
+struct snap_writer;
+struct snap_section;
 
 /**
  * What a device model provides; the transport (virtio_pci.c) owns the
@@ -45,6 +47,14 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *d);
 	/* Free the device (after the transport is gone). */
 	void (*destroy)(struct virtio_dev *d);
+	/*
+	 * Snapshots (docs/SNAPSHOTS.md): append the model's own state to the
+	 * open section of @w, and take it back checking every value. Called
+	 * with d->lock held, vCPUs paused, on the event-loop thread. NULL:
+	 * the device has no state beyond its queues.
+	 */
+	void (*save)(struct virtio_dev *d, struct snap_writer *w);
+	bool (*restore)(struct virtio_dev *d, struct snap_section *s);
 };
 
 /** Transport callbacks into which a device raises interrupts. */
@@ -105,6 +115,14 @@ void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data, 
 /** config_write for devices without writable config fields. */
 void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data,
 				uint32_t len);
+
+/**
+ * Snapshots: the device model's own state through ops->save/restore, under
+ * d->lock; a device without hooks saves nothing and accepts only an empty
+ * section. The restore fails unless every byte was consumed.
+ */
+void virtio_dev_save(struct virtio_dev *d, struct snap_writer *w);
+bool virtio_dev_restore(struct virtio_dev *d, struct snap_section *s);
 
 static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned bit)
 {

@@ -5,6 +5,7 @@
  */
 #include "virtio_pci.h"
 #include "msix.h"
+#include "snapshot/snap_format.h"
 
 #include <errno.h>
 #include <linux/virtio_pci.h>
@@ -706,4 +707,99 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	}
 	msix_finish(&vp->msix);
 	free(vp);
+}
+
+/* ---- snapshots ---- */
+
+#define VP_STATUS_BITS                                                                          \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |     \
+	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
+
+void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w)
+{
+	struct virtio_dev *dev = vp->dev;
+	snap_put_u16(w, dev->ops->device_id);
+	snap_put_u32(w, vp_num_queues(vp));
+	pthread_mutex_lock(&vp->pb->lock);
+	pci_dev_save(&vp->pci, w);
+	pthread_mutex_unlock(&vp->pb->lock);
+	msix_save(&vp->msix, w);
+	pthread_mutex_lock(&dev->lock);
+	snap_put_u8(w, dev->status);
+	snap_put_u64(w, dev->driver_features);
+	snap_put_u8(w, dev->config_generation);
+	snap_put_u32(w, vp->dfselect);
+	snap_put_u32(w, vp->gfselect);
+	snap_put_u16(w, vp->msix_config);
+	snap_put_u16(w, vp->queue_select);
+	snap_put_u8(w, vp->active);
+	snap_put_u8(w, atomic_load(&vp->isr));
+	for (unsigned i = 0; i < vp_num_queues(vp); i++)
+		virtq_save(&dev->vq[i], w);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* The registers of the common configuration, checked as guest writes would be. */
+static bool vp_restore_common(struct virtio_pci *vp, struct snap_section *s)
+{
+	struct virtio_dev *dev = vp->dev;
+	uint8_t status, gen, active, isr;
+	uint64_t features;
+	uint32_t dfselect, gfselect;
+	uint16_t msix_config, queue_select;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	if (!snap_get_u8(s, &status) || !snap_get_u64(s, &features) || !snap_get_u8(s, &gen) ||
+	    !snap_get_u32(s, &dfselect) || !snap_get_u32(s, &gfselect) ||
+	    !snap_get_u16(s, &msix_config) || !snap_get_u16(s, &queue_select) ||
+	    !snap_get_u8(s, &active) || !snap_get_u8(s, &isr))
+		return false;
+	for (unsigned i = 0; i < vp_num_queues(vp); i++) {
+		if (!virtq_restore(&vq[i], s, dev->ops->queue_max_size))
+			return false;
+		if (vq[i].msix_vector != vp_vector(vp, vq[i].msix_vector))
+			return snap_fail(s);
+	}
+	if ((status & ~VP_STATUS_BITS) || active > 1 ||
+	    (isr & ~(VP_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG)) ||
+	    msix_config != vp_vector(vp, msix_config) || (features & ~vp_host_features(vp)) ||
+	    (active && !(status & VIRTIO_CONFIG_S_DRIVER_OK)))
+		return snap_fail(s);
+	pthread_mutex_lock(&dev->lock);
+	dev->status = status;
+	dev->driver_features = features;
+	bool ok = !(status & VIRTIO_CONFIG_S_FEATURES_OK) || vp_features_ok(vp);
+	dev->config_generation = gen;
+	vp->dfselect = dfselect;
+	vp->gfselect = gfselect;
+	vp->msix_config = msix_config;
+	vp->queue_select = queue_select;
+	vp->active = active;
+	atomic_store(&vp->isr, isr);
+	for (unsigned i = 0; i < vp_num_queues(vp); i++)
+		dev->vq[i] = vq[i];
+	/* A live device gets its rings checked the way DRIVER_OK checks them. */
+	if (ok && active && dev->ops->activate)
+		ok = dev->ops->activate(dev);
+	for (unsigned i = 0; ok && i < vp_num_queues(vp); i++)
+		if (dev->vq[i].ready && !virtq_check(&dev->vq[i], dev->mem))
+			ok = false;
+	pthread_mutex_unlock(&dev->lock);
+	return ok || snap_fail(s);
+}
+
+bool virtio_pci_restore(struct virtio_pci *vp, struct snap_section *s)
+{
+	uint16_t device_id;
+	uint32_t nq;
+	if (!snap_get_u16(s, &device_id) || !snap_get_u32(s, &nq))
+		return false;
+	if (device_id != vp->dev->ops->device_id || nq != vp_num_queues(vp))
+		return snap_fail(s);
+	if (!pci_dev_restore(&vp->pci, s) || !msix_restore(&vp->msix, s) ||
+	    !vp_restore_common(vp, s))
+		return false;
+	for (unsigned i = 0; i < vp_num_queues(vp); i++)
+		if (vp->active && vp->dev->vq[i].ready)
+			eventfd_write(vp->queues[i].notify_fd, 1);
+	return true;
 }

@@ -34,4 +34,19 @@ struct virtio_pci *virtio_pci_create_ops(struct vm *vm, const struct virtio_pci_
  */
 void virtio_pci_destroy(struct virtio_pci *vp);
 
+/**
+ * Snapshots: the function's config space, MSI-X table and PBA, transport
+ * registers (status, features, selectors, ISR) and every queue, appended
+ * to the open section of @w. vCPUs paused, event-loop thread.
+ */
+void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w);
+/**
+ * Take it back into a transport created for the same kind of device,
+ * validating each value as if the guest had written it (vectors, queue
+ * sizes, features, ring placement). Re-arms BAR mappings, ioeventfds and MSI
+ * routes and then signals every live queue once, so a kick that was in
+ * flight at save time is not lost. Returns false on bad state.
+ */
+bool virtio_pci_restore(struct virtio_pci *vp, struct snap_section *s);
+
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "virtq.h"
+#include "snapshot/snap_format.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -266,4 +267,40 @@ size_t virtq_copy_to_in(const struct virtq_chain *c, size_t off, const void *src
 		done += iov[i].iov_len;
 	}
 	return done;
+}
+
+void virtq_save(const struct virtq *q, struct snap_writer *w)
+{
+	snap_put_u16(w, q->size);
+	snap_put_u8(w, q->ready);
+	snap_put_u64(w, q->desc_gpa);
+	snap_put_u64(w, q->avail_gpa);
+	snap_put_u64(w, q->used_gpa);
+	snap_put_u16(w, q->last_avail);
+	snap_put_u16(w, q->used_idx);
+	snap_put_u8(w, q->event_idx);
+	snap_put_u16(w, q->signalled_used);
+	snap_put_u8(w, q->signalled_used_valid);
+	snap_put_u16(w, q->msix_vector);
+}
+
+bool virtq_restore(struct virtq *q, struct snap_section *s, uint16_t max_size)
+{
+	struct virtq n = {0};
+	uint8_t ready = 0, event_idx = 0, valid = 0;
+	if (!snap_get_u16(s, &n.size) || !snap_get_u8(s, &ready) ||
+	    !snap_get_u64(s, &n.desc_gpa) || !snap_get_u64(s, &n.avail_gpa) ||
+	    !snap_get_u64(s, &n.used_gpa) || !snap_get_u16(s, &n.last_avail) ||
+	    !snap_get_u16(s, &n.used_idx) || !snap_get_u8(s, &event_idx) ||
+	    !snap_get_u16(s, &n.signalled_used) || !snap_get_u8(s, &valid) ||
+	    !snap_get_u16(s, &n.msix_vector))
+		return false;
+	if (!n.size || n.size > max_size || (n.size & (n.size - 1)) || ready > 1 ||
+	    event_idx > 1 || valid > 1)
+		return snap_fail(s);
+	n.ready = ready;
+	n.event_idx = event_idx;
+	n.signalled_used_valid = valid;
+	*q = n;
+	return true;
 }

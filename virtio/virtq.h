@@ -28,6 +28,9 @@ struct virtq {
 	uint16_t msix_vector; /* owned by the transport */
 };
 
+struct snap_writer;
+struct snap_section;
+
 /** A popped descriptor chain mapped to host memory. */
 struct virtq_chain {
 	uint16_t head;
@@ -57,6 +60,15 @@ int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32
 
 /** After pushes: whether the driver wants an interrupt (flags / event idx). */
 bool virtq_needs_interrupt(struct virtq *q, const struct guest_mem *m);
+
+/** Append the queue's configuration and ring indices to the open section of @w. */
+void virtq_save(const struct virtq *q, struct snap_writer *w);
+/**
+ * Take back what virtq_save() wrote into @q, checking the size against
+ * @max_size. Ring placement is the transport's to check (virtq_check()).
+ * False, changing nothing, on bad state.
+ */
+bool virtq_restore(struct virtq *q, struct snap_section *s, uint16_t max_size);
 
 /** Forget ring state (device reset). */
 void virtq_reset(struct virtq *q);

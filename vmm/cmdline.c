@@ -11,8 +11,13 @@
 
 const char vmm_usage[] =
 	"Usage: inlay-vmm boot --kernel FILE [options]\n"
+	"       inlay-vmm bake --kernel FILE [options] --out DIR\n"
+	"       inlay-vmm restore DIR [--display KIND] [--grant TOKEN] [--snapshot-dir DIR]\n"
+	"       inlay-vmm snapshot-info DIR\n"
 	"\n"
 	"Boot a guest under KVM: a Linux bzImage, or an ELF with a PVH entry note.\n"
+	"bake boots it, waits until the guest writes 1 to port 0x502 (its app is up),\n"
+	"saves a snapshot into DIR and exits; restore resumes a copy of that VM.\n"
 	"\n"
 	"Options:\n"
 	"  --kernel FILE          kernel image (bzImage or PVH ELF)\n"
@@ -31,6 +36,10 @@ const char vmm_usage[] =
 	"  --gpu WxH              virtio-gpu with a WxH display, also without a window\n"
 	"                         (default 1024x768 with --display wayland)\n"
 	"  --no-input             no virtio keyboard and tablet with the gpu\n"
+	"  --grant TOKEN          show the display in a screen grant instead of a window\n"
+	"                         (default: the token in INLAY_GRANT_TOKEN, if set)\n"
+	"  --out DIR              (bake) where the snapshot goes\n"
+	"  --snapshot-dir DIR     on SIGUSR2, snapshot the running VM into DIR\n"
 	"  -h, --help             show this help\n"
 	"  --version              show the version\n"
 	"\n"
@@ -60,6 +69,9 @@ enum {
 	OPT_DISPLAY,
 	OPT_GPU,
 	OPT_NO_INPUT,
+	OPT_GRANT,
+	OPT_OUT,
+	OPT_SNAPSHOT_DIR,
 };
 
 static const struct option vmm_options[] = {
@@ -76,6 +88,9 @@ static const struct option vmm_options[] = {
 	{"display", required_argument, NULL, OPT_DISPLAY},
 	{"gpu", required_argument, NULL, OPT_GPU},
 	{"no-input", no_argument, NULL, OPT_NO_INPUT},
+	{"grant", required_argument, NULL, OPT_GRANT},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -203,6 +218,15 @@ static enum vmm_parse_result parse_option(struct vmm_config *c, int opt, char *a
 	case OPT_NO_INPUT:
 		c->no_input = true;
 		break;
+	case OPT_GRANT:
+		c->grant = arg;
+		break;
+	case OPT_OUT:
+		c->snap_dir = arg;
+		break;
+	case OPT_SNAPSHOT_DIR:
+		c->snapshot_dir = arg;
+		break;
 	case 'h':
 		return VMM_PARSE_HELP;
 	case OPT_VERSION:
@@ -212,6 +236,61 @@ static enum vmm_parse_result parse_option(struct vmm_config *c, int opt, char *a
 		return VMM_PARSE_ERROR;
 	}
 	return VMM_PARSE_OK;
+}
+
+static bool parse_command(struct vmm_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum vmm_command cmd;
+	} cmds[] = {
+	    {"boot", VMM_CMD_BOOT},
+	    {"bake", VMM_CMD_BAKE},
+	    {"restore", VMM_CMD_RESTORE},
+	    {"snapshot-info", VMM_CMD_SNAPSHOT_INFO},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		c->command = cmds[i].cmd;
+		if (c->command != VMM_CMD_RESTORE && c->command != VMM_CMD_SNAPSHOT_INFO)
+			return true;
+		if (argc < 3 || argv[2][0] == '-' || !argv[2][0]) {
+			snprintf(err, errlen, "%s needs a snapshot directory", argv[1]);
+			return false;
+		}
+		c->snap_dir = argv[2];
+		return true;
+	}
+	snprintf(err, errlen, "unknown command '%s'", argv[1]);
+	return false;
+}
+
+#define OPT_BIT(o) (1ULL << ((o) - OPT_KERNEL))
+
+/* Options that make sense for the command; the machine of a restore is the snapshot's. */
+static bool check_command(const struct vmm_config *c, uint64_t seen, char *err, size_t errlen)
+{
+	uint64_t allowed = ~OPT_BIT(OPT_OUT);
+	if (c->command == VMM_CMD_BAKE)
+		allowed = ~0ULL;
+	else if (c->command == VMM_CMD_RESTORE)
+		allowed = OPT_BIT(OPT_DISPLAY) | OPT_BIT(OPT_GRANT) | OPT_BIT(OPT_SNAPSHOT_DIR);
+	else if (c->command == VMM_CMD_SNAPSHOT_INFO)
+		allowed = 0;
+	if (seen & ~allowed) {
+		snprintf(err, errlen,
+			 c->command == VMM_CMD_RESTORE
+			     ? "restore takes the machine from the snapshot: only --display, "
+			       "--grant and --snapshot-dir apply"
+			     : "option not valid for this command");
+		return false;
+	}
+	if (c->command == VMM_CMD_BAKE && !c->snap_dir) {
+		snprintf(err, errlen, "bake needs --out DIR");
+		return false;
+	}
+	return true;
 }
 
 enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **argv, char *err,
@@ -232,15 +311,16 @@ enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **ar
 		return VMM_PARSE_HELP;
 	if (!strcmp(argv[1], "--version"))
 		return VMM_PARSE_VERSION;
-	if (strcmp(argv[1], "boot") != 0) {
-		snprintf(err, errlen, "unknown command '%s'", argv[1]);
+	if (!parse_command(c, argc, argv, err, errlen))
 		return VMM_PARSE_ERROR;
-	}
 	/* getopt keeps state across calls; 0 re-initializes it. */
 	optind = 0;
 	opterr = 0;
-	int sub_argc = argc - 1;
-	char **sub_argv = argv + 1;
+	/* restore and snapshot-info take DIR first: options follow it. */
+	int skip = c->snap_dir ? 2 : 1;
+	int sub_argc = argc - skip;
+	char **sub_argv = argv + skip;
+	uint64_t seen = 0;
 	for (;;) {
 		int opt = getopt_long(sub_argc, sub_argv, "+:h", vmm_options, NULL);
 		if (opt == -1)
@@ -256,13 +336,19 @@ enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **ar
 		enum vmm_parse_result r = parse_option(c, opt, optarg, err, errlen);
 		if (r != VMM_PARSE_OK)
 			return r;
+		if (opt >= OPT_KERNEL && opt - OPT_KERNEL < 64)
+			seen |= 1ULL << (opt - OPT_KERNEL);
 	}
 	if (optind < sub_argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", sub_argv[optind]);
 		return VMM_PARSE_ERROR;
 	}
+	if (!check_command(c, seen, err, errlen))
+		return VMM_PARSE_ERROR;
+	if (c->command == VMM_CMD_RESTORE || c->command == VMM_CMD_SNAPSHOT_INFO)
+		return VMM_PARSE_OK;
 	if (!c->kernel) {
-		snprintf(err, errlen, "boot needs --kernel FILE");
+		snprintf(err, errlen, "%s needs --kernel FILE", argv[1]);
 		return VMM_PARSE_ERROR;
 	}
 	if (c->console == VMM_CONSOLE_STDIO && c->serial) {

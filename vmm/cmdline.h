@@ -18,6 +18,14 @@ enum vmm_console {
 	VMM_CONSOLE_SOCKET,
 };
 
+/** The subcommand: argv[1]. */
+enum vmm_command {
+	VMM_CMD_BOOT,
+	VMM_CMD_BAKE,	       /* boot, wait for the snapshot-ready port, save, exit */
+	VMM_CMD_RESTORE,       /* restore DIR */
+	VMM_CMD_SNAPSHOT_INFO, /* snapshot-info DIR */
+};
+
 struct vmm_disk {
 	const char *path;
 	bool read_only;
@@ -41,6 +49,10 @@ struct vmm_config {
 	const char *display; /* --display, parsed by display/config.c */
 	const char *gpu;     /* --gpu */
 	bool no_input;
+	const char *grant;   /* --grant TOKEN */
+	enum vmm_command command;
+	const char *snap_dir;	  /* restore/snapshot-info DIR, or bake --out DIR */
+	const char *snapshot_dir; /* --snapshot-dir: where SIGUSR2 saves a running VM */
 };
 
 enum vmm_parse_result {

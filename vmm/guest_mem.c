@@ -34,6 +34,28 @@ err_errno:;
 	return err;
 }
 
+int guest_mem_init_file(struct guest_mem *m, uint64_t size, int fd)
+{
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size == 0 || size % (2ULL << 20)) {
+		close(fd);
+		return -EINVAL;
+	}
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	m->host = p;
+	m->size = size;
+	m->low_size = size < LAYOUT_PCI_HOLE ? size : LAYOUT_PCI_HOLE;
+	m->fd = fd;
+	m->private_file = true;
+	return 0;
+}
+
 void guest_mem_finish(struct guest_mem *m)
 {
 	if (m->host)
@@ -60,6 +82,15 @@ void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	if (len > high - off)
 		return NULL;
 	return m->host + m->low_size + off;
+}
+
+uint64_t guest_mem_gpa(const struct guest_mem *m, const void *host)
+{
+	const uint8_t *p = host;
+	if (!m->host || p < m->host || (uint64_t)(p - m->host) >= m->size)
+		return UINT64_MAX;
+	uint64_t off = (uint64_t)(p - m->host);
+	return off < m->low_size ? off : LAYOUT_HIGH_RAM + (off - m->low_size);
 }
 
 bool guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len)

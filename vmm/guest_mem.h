@@ -15,10 +15,18 @@ struct guest_mem {
 	uint64_t size;
 	uint64_t low_size;
 	int fd;
+	bool private_file; /* fd is a snapshot's memory file mapped MAP_PRIVATE */
 };
 
 /** Create RAM of @size bytes (a multiple of 2 MiB). Returns 0 or -errno. */
 int guest_mem_init(struct guest_mem *m, uint64_t size);
+/**
+ * RAM of @size bytes from @fd (a snapshot's memory file, at least @size
+ * long), mapped MAP_PRIVATE: pages are shared through the page cache until
+ * the guest writes them, and writes never reach the file. Takes @fd, also
+ * on failure. Returns 0 or -errno.
+ */
+int guest_mem_init_file(struct guest_mem *m, uint64_t size, int fd);
 void guest_mem_finish(struct guest_mem *m);
 
 /**
@@ -26,6 +34,9 @@ void guest_mem_finish(struct guest_mem *m);
  * range is RAM of one region. Overflow-safe; len 0 is valid inside RAM.
  */
 void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/** The guest physical address of host pointer @host into RAM, or UINT64_MAX. */
+uint64_t guest_mem_gpa(const struct guest_mem *m, const void *host);
 
 /** Copy helpers; false when the range is not entirely RAM. */
 bool guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);

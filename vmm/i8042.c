@@ -2,6 +2,7 @@
 #include "layout.h"
 #include "legacy.h"
 #include "vm.h"
+#include "snapshot/snap_format.h"
 
 #include <stdlib.h>
 
@@ -126,4 +127,28 @@ void i8042_destroy(struct i8042 *k)
 	bus_unregister(&k->vm->pio, LAYOUT_PORT_I8042_CMD, k);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
+}
+
+void i8042_save(struct i8042 *k, struct snap_writer *w)
+{
+	pthread_mutex_lock(&k->lock);
+	const uint8_t st[] = {k->ctr, k->out, k->out_full, k->pending_cmd};
+	snap_put_bytes(w, st, sizeof(st));
+	pthread_mutex_unlock(&k->lock);
+}
+
+bool i8042_restore(struct i8042 *k, struct snap_section *s)
+{
+	uint8_t st[4];
+	if (!snap_get_bytes(s, st, sizeof(st)))
+		return false;
+	if (st[2] > 1 || (st[3] && st[3] != I8042_CMD_WRITE_CTR && st[3] != I8042_CMD_WRITE_OUTPUT))
+		return snap_fail(s);
+	pthread_mutex_lock(&k->lock);
+	k->ctr = st[0];
+	k->out = st[1];
+	k->out_full = st[2];
+	k->pending_cmd = st[3];
+	pthread_mutex_unlock(&k->lock);
+	return true;
 }

@@ -44,6 +44,12 @@
  * guest-reported failure (see docs/VMM.md for the exit codes).
  */
 #define LAYOUT_PORT_EXIT	0x501
+/*
+ * Snapshot port (docs/SNAPSHOTS.md): a guest writes 1 once its app has drawn
+ * its first frame (`inlay-vmm bake` snapshots it then); a 32-bit read returns
+ * the clone generation, 0 in a VM that was booted, one more per restore.
+ */
+#define LAYOUT_PORT_SNAPSHOT	0x502
 
 #define LAYOUT_IOAPIC_PINS	24
 #define LAYOUT_MAX_CPUS		64

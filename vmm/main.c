@@ -14,6 +14,8 @@
 #include "display/display.h"
 #include "virtio/gpu.h"
 #include "virtio/input.h"
+#include "snapshot/snap_port.h"
+#include "snapshot/snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VMM_MAX_CMDLINE 4096
@@ -55,7 +58,74 @@ struct vmm {
 	struct display_config display_cfg;
 	struct virtio_dev *gpu, *keyboard, *tablet;
 	struct display *display;
+	struct vmm_config cfg; /* as built: the CPU template resolved */
+	struct snap_port *snap_port;
+	uint64_t generation; /* clone generation: 0 booted, one more per restore */
 };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void vmm_machine(struct vmm *v, struct snap_machine *m)
+{
+	bool gpu = display_config_has_gpu(&v->display_cfg);
+	*m = (struct snap_machine){
+	    .vm = &v->vm,
+	    .uart = v->uart_up ? &v->uart : NULL,
+	    .i8042 = v->i8042,
+	    .pci = &v->pci,
+	    .nr_virtio = v->nr_virtio,
+	    .vpci = v->vpci,
+	    .vdev = v->vdev,
+	    .cfg = &v->cfg,
+	    .gpu_width = gpu ? v->display_cfg.width : 0,
+	    .gpu_height = gpu ? v->display_cfg.height : 0,
+	    .input = gpu && v->display_cfg.input,
+	    .generation = v->generation,
+	};
+}
+
+/* Event-loop thread: pause every vCPU, save, leave them paused. */
+static int vmm_snapshot(struct vmm *v, const char *dir)
+{
+	struct snap_machine m;
+	char err[512];
+	double t0 = now_ms();
+	if (vm_pause(&v->vm) < 0)
+		return -1;
+	vmm_machine(v, &m);
+	if (snap_save(&m, dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: snapshot: %s\n", err);
+		return -1;
+	}
+	fprintf(stderr, "inlay-vmm: snapshot saved to %s in %.1f ms\n", dir, now_ms() - t0);
+	return 0;
+}
+
+/* The guest wrote 1 to the snapshot port: under `bake`, its app is up. */
+static void snapshot_ready(void *opaque)
+{
+	struct vmm *v = opaque;
+	if (v->cfg.command != VMM_CMD_BAKE || atomic_load(&v->vm.exiting))
+		return;
+	fprintf(stderr, "inlay-vmm: guest is ready; saving the snapshot\n");
+	int ret = vmm_snapshot(v, v->cfg.snap_dir);
+	vm_request_exit(&v->vm, ret < 0 ? VM_EXIT_VMM_ERROR : VM_EXIT_POWEROFF);
+}
+
+static void snapshot_on_signal(struct vmm *v)
+{
+	if (!v->cfg.snapshot_dir) {
+		fprintf(stderr, "inlay-vmm: SIGUSR2 ignored: no --snapshot-dir\n");
+		return;
+	}
+	vmm_snapshot(v, v->cfg.snapshot_dir);
+	vm_resume(&v->vm);
+}
 
 static int map_file(const char *what, const char *path, struct mapped_file *f)
 {
@@ -104,7 +174,11 @@ static void handle_signal(void *opaque, uint32_t events)
 {
 	struct vmm *v = opaque;
 	struct signalfd_siginfo si;
-	if (read(v->sigfd, &si, sizeof(si)) == sizeof(si))
+	if (read(v->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGUSR2)
+		snapshot_on_signal(v);
+	else
 		vm_request_exit(&v->vm, VM_EXIT_INTERRUPTED);
 }
 
@@ -116,6 +190,7 @@ static int setup_signals(struct vmm *v)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	v->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -167,8 +242,12 @@ static int setup_display_devices(struct vmm *v, const struct vmm_config *cfg)
 		const char *name = strrchr(cfg->kernel, '/');
 		char title[256];
 		snprintf(title, sizeof(title), "inlay-vmm: %s", name ? name + 1 : cfg->kernel);
-		v->display = display_create(vm->loop, title, vgpu_from_dev(v->gpu), v->keyboard,
-					    v->tablet, display_closed, v);
+		v->display = dc->grant_token[0]
+				 ? display_create_granted(vm->loop, dc->grant_token,
+							  vgpu_from_dev(v->gpu), v->keyboard,
+							  v->tablet, display_closed, v)
+				 : display_create(vm->loop, title, vgpu_from_dev(v->gpu),
+						  v->keyboard, v->tablet, display_closed, v);
 	}
 	return 0;
 }
@@ -243,6 +322,7 @@ static int load_kernel(struct vmm *v, const struct vmm_config *cfg, enum cpu_tem
 	return 0;
 }
 
+/* @entry NULL: the vCPUs get their state from a snapshot instead. */
 static int create_vcpus(struct vmm *v, unsigned n, enum cpu_template tmpl,
 			const struct boot_entry *entry)
 {
@@ -256,7 +336,7 @@ static int create_vcpus(struct vmm *v, unsigned n, enum cpu_template tmpl,
 		if (!vm->vcpus[i])
 			return -1;
 	}
-	int ret = vcpu_set_boot_state(vm->vcpus[0], entry);
+	int ret = entry ? vcpu_set_boot_state(vm->vcpus[0], entry) : 0;
 	if (ret < 0) {
 		fprintf(stderr, "inlay-vmm: boot vCPU state: %s\n", strerror(-ret));
 		return -1;
@@ -270,6 +350,7 @@ static void vmm_teardown(struct vmm *v)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(vm->vcpus[i]);
 	term_input_finish(&v->term);
+	snap_port_destroy(v->snap_port);
 	display_destroy(v->display);
 	for (unsigned i = v->nr_virtio; i-- > 0;) {
 		virtio_pci_destroy(v->vpci[i]);
@@ -294,8 +375,24 @@ static void vmm_teardown(struct vmm *v)
 	unmap_file(&v->initrd);
 }
 
-static int vmm_boot(const struct vmm_config *cfg, const struct display_config *dcfg)
+/* Put the restored machine state in place of a boot. */
+static int vmm_restore_state(struct vmm *v, const struct snap_image *img)
 {
+	struct snap_machine m;
+	char err[512];
+	vmm_machine(v, &m);
+	if (snap_restore(img, &m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: restore: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Boot @cfg, or with @img rebuild @cfg's machine and resume the snapshot. */
+static int vmm_run(const struct vmm_config *cfg, const struct display_config *dcfg,
+		   const struct snap_image *img)
+{
+	double t0 = now_ms();
 	enum cpu_template tmpl = cfg->tmpl;
 	if (!cfg->template_set) {
 		tmpl = cpuid_host_has_hw_virt() ? CPU_TEMPLATE_HOST : CPU_TEMPLATE_BASELINE;
@@ -310,18 +407,40 @@ static int vmm_boot(const struct vmm_config *cfg, const struct display_config *d
 	}
 	v->sigfd = -1;
 	v->display_cfg = *dcfg;
+	v->cfg = *cfg;
+	v->cfg.tmpl = tmpl;
+	v->cfg.template_set = true;
+	v->generation = img ? snap_image_generation(img) + 1 : 0;
 	int status = VM_EXIT_VMM_ERROR;
-	if (vcpu_signals_init() < 0 || vm_init(&v->vm, cfg->mem_mib << 20) < 0)
+	if (vcpu_signals_init() < 0)
 		goto out;
+	if (img) {
+		int fd = dup(snap_image_memory_fd(img));
+		if (fd < 0 || vm_init_from_file(&v->vm, snap_image_memory_size(img), fd) < 0)
+			goto out;
+	} else if (vm_init(&v->vm, cfg->mem_mib << 20) < 0) {
+		goto out;
+	}
 	v->vm_up = true;
 	struct boot_entry entry;
 	if (setup_signals(v) < 0) {
 		fprintf(stderr, "inlay-vmm: signal setup: %s\n", strerror(errno));
 		goto out;
 	}
-	if (setup_devices(v, cfg) < 0 || load_kernel(v, cfg, tmpl, &entry) < 0 ||
-	    create_vcpus(v, cfg->cpus, tmpl, &entry) < 0)
+	v->snap_port = snap_port_create(&v->vm, (uint32_t)v->generation, snapshot_ready, v);
+	if (!v->snap_port) {
+		fprintf(stderr, "inlay-vmm: cannot set up the snapshot port\n");
 		goto out;
+	}
+	if (setup_devices(v, cfg) < 0)
+		goto out;
+	if (img ? create_vcpus(v, cfg->cpus, tmpl, NULL) < 0 || vmm_restore_state(v, img) < 0
+		: load_kernel(v, cfg, tmpl, &entry) < 0 ||
+			  create_vcpus(v, cfg->cpus, tmpl, &entry) < 0)
+		goto out;
+	if (img)
+		fprintf(stderr, "inlay-vmm: restored (clone generation %llu) in %.1f ms\n",
+			(unsigned long long)v->generation, now_ms() - t0);
 	for (unsigned i = 0; i < v->vm.nr_vcpus; i++) {
 		int ret = vcpu_start(v->vm.vcpus[i]);
 		if (ret < 0) {
@@ -342,6 +461,48 @@ out:
 	return status;
 }
 
+/* `restore DIR`: the machine comes from the snapshot, the display from the command line. */
+static int vmm_restore(const struct vmm_config *cli)
+{
+	struct snap_image *img;
+	char err[512];
+	if (snap_open(cli->snap_dir, &img, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: restore: %s\n", err);
+		return VM_EXIT_VMM_ERROR;
+	}
+	struct vmm_config cfg = *snap_image_config(img);
+	uint32_t width, height;
+	bool input;
+	char gpu[32];
+	snap_image_display(img, &width, &height, &input);
+	cfg.command = VMM_CMD_RESTORE;
+	cfg.snap_dir = cli->snap_dir;
+	cfg.snapshot_dir = cli->snapshot_dir;
+	cfg.display = cli->display;
+	cfg.grant = cli->grant;
+	cfg.gpu = NULL;
+	int status = VM_EXIT_USAGE;
+	if (width) {
+		snprintf(gpu, sizeof(gpu), "%ux%u", width, height);
+		cfg.gpu = gpu;
+	} else if ((cli->display && strcmp(cli->display, "none")) || cli->grant) {
+		fprintf(stderr, "inlay-vmm: %s was baked without a display\n", cli->snap_dir);
+		goto out;
+	} else {
+		cfg.display = "none";
+	}
+	struct display_config dcfg;
+	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, !input, cfg.grant, err,
+				 sizeof(err)) < 0) {
+		fprintf(stderr, "inlay-vmm: %s\nTry 'inlay-vmm --help'.\n", err);
+		goto out;
+	}
+	status = vmm_run(&cfg, &dcfg, img);
+out:
+	snap_close(img);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmm_config cfg;
@@ -359,10 +520,21 @@ int main(int argc, char **argv)
 	case VMM_PARSE_OK:
 		break;
 	}
+	if (cfg.command == VMM_CMD_RESTORE)
+		return vmm_restore(&cfg);
+	if (cfg.command == VMM_CMD_SNAPSHOT_INFO) {
+		char why[512];
+		if (snap_info(cfg.snap_dir, stdout, why, sizeof(why)) < 0) {
+			fprintf(stderr, "inlay-vmm: snapshot-info: %s\n", why);
+			return VM_EXIT_VMM_ERROR;
+		}
+		return 0;
+	}
 	struct display_config dcfg;
-	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, cfg.no_input, err, sizeof(err)) < 0) {
+	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, cfg.no_input, cfg.grant, err,
+				 sizeof(err)) < 0) {
 		fprintf(stderr, "inlay-vmm: %s\nTry 'inlay-vmm --help'.\n", err);
 		return VM_EXIT_USAGE;
 	}
-	return vmm_boot(&cfg, &dcfg);
+	return vmm_run(&cfg, &dcfg, NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include "pci.h"
 #include "layout.h"
+#include "snapshot/snap_format.h"
 
 #include <errno.h>
 #include <string.h>
@@ -298,4 +299,50 @@ int pci_add_cap(struct pci_dev *dev, uint8_t cap_id, const void *body, uint8_t l
 	/* Capability pointers are dword aligned. */
 	dev->cap_end = (uint16_t)((off + len + 3) & ~3u);
 	return (int)off;
+}
+
+void pci_dev_save(struct pci_dev *dev, struct snap_writer *w)
+{
+	snap_put_bytes(w, dev->cfg, sizeof(dev->cfg));
+}
+
+bool pci_dev_restore(struct pci_dev *dev, struct snap_section *s)
+{
+	const uint8_t *cfg = snap_get_ref(s, sizeof(dev->cfg));
+	if (!cfg)
+		return false;
+	for (size_t i = 0; i < sizeof(dev->cfg); i++)
+		if ((cfg[i] ^ dev->cfg[i]) & ~dev->wmask[i])
+			return snap_fail(s);
+	if (dev->bus)
+		pthread_mutex_lock(&dev->bus->lock);
+	memcpy(dev->cfg, cfg, sizeof(dev->cfg));
+	pci_bars_update(dev);
+	if (dev->bus)
+		pthread_mutex_unlock(&dev->bus->lock);
+	return true;
+}
+
+void pci_bus_save(struct pci_bus *pb, struct snap_writer *w)
+{
+	pthread_mutex_lock(&pb->lock);
+	snap_put_u32(w, pb->config_address);
+	pci_dev_save(&pb->host_bridge, w);
+	pthread_mutex_unlock(&pb->lock);
+}
+
+bool pci_bus_restore(struct pci_bus *pb, struct snap_section *s)
+{
+	uint32_t addr;
+	if (!snap_get_u32(s, &addr))
+		return false;
+	if (addr & ~PCI_CFG_ADDR_MASK)
+		return snap_fail(s);
+	/* The host bridge has no BARs: pci_dev_restore() only checks and copies. */
+	if (!pci_dev_restore(&pb->host_bridge, s))
+		return false;
+	pthread_mutex_lock(&pb->lock);
+	pb->config_address = addr;
+	pthread_mutex_unlock(&pb->lock);
+	return true;
 }

@@ -13,6 +13,8 @@
 #define PCI_NUM_BARS  6
 
 struct pci_dev;
+struct snap_writer;
+struct snap_section;
 
 /* What a BAR's MMIO range is registered with; private to pci.c. */
 struct pci_bar_ref {
@@ -91,5 +93,18 @@ void pci_cfg_set(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len);
  */
 uint32_t pci_config_read(struct pci_dev *dev, uint32_t off, uint32_t len);
 void pci_config_write(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len);
+
+/** Append @dev's config space to the open section of @w. */
+void pci_dev_save(struct pci_dev *dev, struct snap_writer *w);
+/**
+ * Take back a saved config space. Only bits the guest may write (wmask)
+ * can differ from @dev's own; anything else means another device and
+ * fails. BARs are then mapped where the saved registers say, as a guest
+ * write would map them. Returns false, changing nothing, on bad state.
+ */
+bool pci_dev_restore(struct pci_dev *dev, struct snap_section *s);
+/** The 0xcf8 latch and the host bridge. */
+void pci_bus_save(struct pci_bus *pb, struct snap_writer *w);
+bool pci_bus_restore(struct pci_bus *pb, struct snap_section *s);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "uart.h"
+#include "snapshot/snap_format.h"
 
 #include <errno.h>
 #include <linux/serial_reg.h>
@@ -208,4 +209,51 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+void uart_save(struct uart *u, struct snap_writer *w)
+{
+	pthread_mutex_lock(&u->lock);
+	const uint8_t regs[] = {u->ier, u->lcr, u->mcr, u->msr, u->scr, u->dll, u->dlm, u->fcr,
+				u->lsr_err, u->thre_pending, (uint8_t)u->irq_level};
+	snap_put_bytes(w, regs, sizeof(regs));
+	snap_put_u32(w, u->rx_count);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		snap_put_u8(w, u->rx[(u->rx_head + i) % UART_RX_SIZE]);
+	pthread_mutex_unlock(&u->lock);
+}
+
+bool uart_restore(struct uart *u, struct snap_section *s)
+{
+	uint8_t r[11];
+	uint32_t count;
+	if (!snap_get_bytes(s, r, sizeof(r)) || !snap_get_u32(s, &count))
+		return false;
+	/* Only values the guest could have produced through uart_io(). */
+	if (r[0] & ~0x0fu || r[2] & ~0x1fu || r[7] & ~(UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_MASK) ||
+	    r[8] & ~UART_LSR_OE || r[9] > 1 || r[10] > 1 || count > UART_RX_SIZE)
+		return snap_fail(s);
+	const uint8_t *rx = snap_get_ref(s, count);
+	if (!rx)
+		return false;
+	pthread_mutex_lock(&u->lock);
+	u->ier = r[0];
+	u->lcr = r[1];
+	u->mcr = r[2];
+	u->msr = r[3];
+	u->scr = r[4];
+	u->dll = r[5];
+	u->dlm = r[6];
+	u->fcr = r[7];
+	u->lsr_err = r[8];
+	u->thre_pending = r[9];
+	memcpy(u->rx, rx, count);
+	u->rx_head = 0;
+	u->rx_count = count;
+	/* The restored irqchip expects the line where it was. */
+	u->irq_level = r[10];
+	if (u->set_irq)
+		u->set_irq(u->opaque, u->irq_level);
+	pthread_mutex_unlock(&u->lock);
+	return true;
 }

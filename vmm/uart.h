@@ -9,6 +9,9 @@
 
 #define UART_RX_SIZE 1024
 
+struct snap_writer;
+struct snap_section;
+
 /**
  * A 16550A UART (8 registers). Transmit is immediate: every THR write goes
  * to out_fd. Receive is fed by uart_receive() from the host side.
@@ -36,5 +39,13 @@ void uart_finish(struct uart *u);
 void uart_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 /** Queue host input; returns how many bytes fit (the rest must be retried). */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+
+/** Append the registers and the receive buffer to the open section of @w. */
+void uart_save(struct uart *u, struct snap_writer *w);
+/**
+ * Take back what uart_save() wrote, checking every value. Drives the IRQ
+ * line to the saved level. Returns false (changing nothing) on bad state.
+ */
+bool uart_restore(struct uart *u, struct snap_section *s);
 
 #endif

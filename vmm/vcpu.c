@@ -289,6 +289,29 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Park until vm_resume(). The exit just handled may have been a port or
+ * MMIO read whose data KVM has not yet put into the guest's registers:
+ * re-entering KVM_RUN with immediate_exit set completes it without running
+ * guest code, so the state a snapshot reads is at an instruction boundary.
+ */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	vcpu->run->immediate_exit = 1;
+	/* Completing a string I/O instruction may need another exit handled. */
+	while (ioctl(vcpu->fd, KVM_RUN, 0) == 0 && vcpu_handle_exit(vcpu))
+		;
+	vcpu->run->immediate_exit = 0;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_requested) && !atomic_load(&vm->exiting))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -302,6 +325,10 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!atomic_load(&vm->exiting)) {
+		if (atomic_load(&vm->pause_requested)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -315,6 +342,10 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	/* A vm_pause() waiting for this thread gives up once the VM exits. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	return NULL;
 }
 

@@ -76,13 +76,15 @@ static int vm_init_routes(struct vm *vm)
 	return vm_commit_routes(vm);
 }
 
-int vm_init(struct vm *vm, uint64_t mem_size)
+static int vm_init_mem(struct vm *vm, uint64_t mem_size, int mem_fd)
 {
 	int ret;
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->mem.fd = -1;
 	pthread_mutex_init(&vm->routes_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 
@@ -126,7 +128,9 @@ int vm_init(struct vm *vm, uint64_t mem_size)
 	 * RAM goes in before the irqchip: once the irqchip exists, a memslot
 	 * change waits for an SRCU grace period (milliseconds of start time).
 	 */
-	ret = guest_mem_init(&vm->mem, mem_size);
+	ret = mem_fd >= 0 ? guest_mem_init_file(&vm->mem, mem_size, mem_fd)
+			  : guest_mem_init(&vm->mem, mem_size);
+	mem_fd = -1;
 	if (ret < 0) {
 		fprintf(stderr, "inlay-vmm: guest RAM of %llu MiB: %s\n",
 			(unsigned long long)(mem_size >> 20), strerror(-ret));
@@ -164,8 +168,20 @@ int vm_init(struct vm *vm, uint64_t mem_size)
 	}
 	return 0;
 err:
+	if (mem_fd >= 0)
+		close(mem_fd);
 	vm_finish(vm);
 	return ret;
+}
+
+int vm_init(struct vm *vm, uint64_t mem_size)
+{
+	return vm_init_mem(vm, mem_size, -1);
+}
+
+int vm_init_from_file(struct vm *vm, uint64_t mem_size, int mem_fd)
+{
+	return vm_init_mem(vm, mem_size, mem_fd);
 }
 
 void vm_finish(struct vm *vm)
@@ -183,6 +199,8 @@ void vm_finish(struct vm *vm)
 	bus_finish(&vm->pio);
 	bus_finish(&vm->mmio);
 	pthread_mutex_destroy(&vm->routes_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 }
 
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
@@ -273,9 +291,37 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, b
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
+int vm_pause(struct vm *vm)
+{
+	unsigned started = 0;
+	atomic_store(&vm->pause_requested, true);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		started += vm->vcpus[i]->started;
+		vcpu_kick(vm->vcpus[i]);
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < started && !atomic_load(&vm->exiting))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	int ret = vm->parked < started ? -ECANCELED : 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ret;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 void vm_request_exit(struct vm *vm, enum vm_exit_status status)
 {
 	atomic_store(&vm->exiting, true);
+	/* Wake vm_pause() and parked vCPUs: both give up on an exiting VM. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	evloop_stop(vm->loop, (int)status);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(vm->vcpus[i]);

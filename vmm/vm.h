@@ -42,6 +42,12 @@ struct vm {
 	uint32_t next_gsi;
 
 	atomic_bool exiting;
+
+	/* vm_pause()/vm_resume(): vCPU threads park at a clean point. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool pause_requested;
+	unsigned parked;
 };
 
 /**
@@ -50,6 +56,11 @@ struct vm {
  * message on stderr naming the cause.
  */
 int vm_init(struct vm *vm, uint64_t mem_size);
+/**
+ * vm_init() with RAM taken from @mem_fd (a snapshot's memory file, mapped
+ * privately; see guest_mem_init_file()). Takes @mem_fd.
+ */
+int vm_init_from_file(struct vm *vm, uint64_t mem_size, int mem_fd);
 /** Tear everything down; vCPU threads must already be stopped. */
 void vm_finish(struct vm *vm);
 
@@ -72,6 +83,16 @@ int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data);
  * when @pio) signal @fd instead of exiting to userspace.
  */
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, bool assign);
+
+/**
+ * Stop every started vCPU at a clean point: each leaves KVM_RUN, finishes
+ * the exit it was handling (a pending port or MMIO read is completed inside
+ * KVM) and parks. Returns 0 once all are parked, or -ECANCELED when the VM
+ * is exiting. Not from a vCPU thread.
+ */
+int vm_pause(struct vm *vm);
+/** Let parked vCPUs run again. */
+void vm_resume(struct vm *vm);
 
 /** Ask the whole VMM to stop with @status; the first call wins. Any thread. */
 void vm_request_exit(struct vm *vm, enum vm_exit_status status);

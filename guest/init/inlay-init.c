@@ -27,9 +27,9 @@
 
 #define INIT_READY_LINE "INLAY-READY\n"
 /* Exit-port value for inlay-init's own failures (docs/GUESTS.md). */
-#define INIT_FAIL	255
-#define INIT_MAX_ARGS	32
-#define INIT_MAX_MODS	64
+#define INIT_FAIL	 255
+#define INIT_MAX_ARGS	 32
+#define INIT_MAX_MODS	 64
 #define INIT_CMDLINE_MAX 4096
 
 struct init_config {

@@ -18,8 +18,8 @@
 #define MODULES_DEPTH_MAX 32
 
 struct module {
-	char *path;   /* relative to the modules directory */
-	char *deps;   /* space separated paths, as in modules.dep */
+	char *path; /* relative to the modules directory */
+	char *deps; /* space separated paths, as in modules.dep */
 	char name[64];
 	bool loaded;
 };

@@ -6,10 +6,10 @@
  * resize reaching the guest as a display-change event, and the VMM living
  * on when the compositor dies. Needs /dev/kvm: without it every case fails.
  */
+#include "guest_screen.h"
 #include "harness.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/input-event-codes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,13 +20,9 @@
 
 #include "virtual-keyboard-unstable-v1-client-protocol.h"
 
-#define GUEST_W	       320
-#define GUEST_H	       240
-#define TILE	       64
-#define LOG_TIMEOUT_MS 60000
-#define MOD_ALT	       0x8 /* Mod1 in the default XKB keymap */
-
-static const uint32_t palette[4] = {0xff0000, 0x00ff00, 0x0000ff, 0xffffff};
+#define GUEST_W 320
+#define GUEST_H 240
+#define MOD_ALT 0x8 /* Mod1 in the default XKB keymap */
 
 /* Set once a test stopped the compositor: its clients can no longer be dispatched. */
 static bool compositor_gone;
@@ -38,34 +34,14 @@ struct vmm {
 	int32_t x, y; /* where the window's content is on the output */
 };
 
-/* The children's log (the guest's serial console and the VMM's messages). */
-static char *read_log(struct harness *h)
+static const char *read_log(struct harness *h)
 {
-	char path[600];
-	static char buf[1 << 16];
-
-	snprintf(path, sizeof(path), "%s/children.log", h->log_dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
+	return guest_log_read(h);
 }
 
-/* Wait until the log holds @needle; fails the test (showing the log) if it never does. */
 static void wait_log(struct harness *h, const char *needle)
 {
-	int64_t end = harness_now_ms() + LOG_TIMEOUT_MS;
-
-	while (!strstr(read_log(h), needle)) {
-		if (harness_now_ms() > end)
-			fail_msg("never saw \"%s\" in the log:\n%s", needle, read_log(h));
-		if (!compositor_gone)
-			harness_dispatch(h, 20);
-		else
-			usleep(20 * 1000);
-	}
+	guest_log_wait(h, needle, 1, !compositor_gone);
 }
 
 static void vmm_start(struct vmm *v, struct harness *h, const char *cmdline)
@@ -78,40 +54,10 @@ static void vmm_start(struct vmm *v, struct harness *h, const char *cmdline)
 		fail_msg("/dev/kvm is not usable (%s): the display tests need KVM",
 			 strerror(errno));
 	*v = (struct vmm){.h = h};
-	char path[600];
-	snprintf(path, sizeof(path), "%s/children.log", h->log_dir);
-	truncate(path, 0); /* a log from an earlier run must not satisfy wait_log() */
+	guest_log_clear(h);
 	v->pid = harness_spawn(h, argv, NULL);
 	wait_log(h, "gpu: ready");
 	v->input = client_create(h);
-}
-
-static uint32_t tile_color(int32_t x, int32_t y)
-{
-	return palette[((x >> 6) + (y >> 6)) & 3];
-}
-
-static bool is_red(const struct image *img, int32_t x, int32_t y)
-{
-	return x >= 0 && y >= 0 && image_pixel(img, x, y) == palette[0];
-}
-
-/*
- * Find the guest's screen: the first red tile (in raster order) whose right
- * and lower neighbours are green.
- */
-static bool find_window(const struct image *img, int32_t *wx, int32_t *wy)
-{
-	for (int32_t y = 0; y + TILE < img->height; y++)
-		for (int32_t x = 0; x + TILE < img->width; x++)
-			if (is_red(img, x, y) && !is_red(img, x - 1, y) && !is_red(img, x, y - 1) &&
-			    image_pixel(img, x + TILE, y) == palette[1] &&
-			    image_pixel(img, x, y + TILE) == palette[1]) {
-				*wx = x;
-				*wy = y;
-				return true;
-			}
-	return false;
 }
 
 /* Wait for the guest's screen to show up, pixel-exact, and note where it is. */
@@ -124,19 +70,14 @@ static void locate(struct vmm *v)
 	input_move(v->input, v->h->output_width - 1, v->h->output_height - 1);
 	for (;;) {
 		img = screenshot(v->input);
-		if (find_window(img, &v->x, &v->y))
+		if (guest_find_pattern(img, &v->x, &v->y))
 			break;
 		image_destroy(img);
 		if (harness_now_ms() > end)
 			fail_msg("the guest's pattern never appeared on the output");
 		harness_dispatch(v->h, 50);
 	}
-	unsigned bad = 0;
-	for (int32_t y = 0; y < GUEST_H; y++)
-		for (int32_t x = 0; x < GUEST_W; x++)
-			if (image_pixel(img, v->x + x, v->y + y) != tile_color(x, y) && bad++ < 5)
-				fprintf(stderr, "# pixel %d,%d is %06x, want %06x\n", x, y,
-					image_pixel(img, v->x + x, v->y + y), tile_color(x, y));
+	unsigned bad = guest_pattern_mismatches(img, v->x, v->y, GUEST_W, GUEST_H);
 	image_destroy(img);
 	assert_int_equal(bad, 0);
 }
@@ -177,7 +118,8 @@ static void test_input_reaches_guest(void **state)
 		last = p++;
 	assert_non_null(last);
 	unsigned frame = (unsigned)strtoul(last + 6, NULL, 10);
-	const struct region tile = {v.x, v.y, TILE, TILE, palette[frame & 3]};
+	const struct region tile = {v.x, v.y, GUEST_TILE, GUEST_TILE,
+				    guest_tile_color(GUEST_TILE * (int32_t)(frame & 3), 0)};
 	verify_screen(v.input, "input-tile", &tile, 1);
 }
 

@@ -19,6 +19,12 @@
 #define VM_OUT_MAX (4u << 20)
 
 static unsigned tap_count, tap_failed;
+static bool echo_serial = true;
+
+void harness_set_echo(bool on)
+{
+	echo_serial = on;
+}
 
 bool tap_ok(bool ok, const char *fmt, ...)
 {
@@ -176,6 +182,7 @@ struct vm {
 	struct buf serial;
 	size_t scan; /* where the next vm_expect() starts looking */
 	char match[512];
+	char name[64];
 	double start;
 };
 
@@ -190,6 +197,8 @@ struct vm *vm_start(char *const *argv)
 		free(vm);
 		return NULL;
 	}
+	snprintf(vm->name, sizeof(vm->name), "%s",
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
 	vm->start = now();
 	vm->pid = fork();
 	if (vm->pid < 0) {
@@ -218,7 +227,7 @@ static void vm_reap(struct vm *vm, int flags)
 	if (!vm->exited && waitpid(vm->pid, &st, flags) == vm->pid) {
 		vm->exited = true;
 		vm->status = status_of(st);
-		fprintf(stderr, "[harness] inlay-vmm exited with %d after %.1f s\n", vm->status,
+		fprintf(stderr, "[harness] %s exited with %d after %.1f s\n", vm->name, vm->status,
 			vm_elapsed(vm));
 	}
 }
@@ -240,7 +249,8 @@ static bool vm_read(struct vm *vm, int ms)
 		vm->out = -1;
 		return false;
 	}
-	fwrite(chunk, 1, (size_t)n, stderr);
+	if (echo_serial)
+		fwrite(chunk, 1, (size_t)n, stderr);
 	return buf_add(&vm->serial, chunk, (size_t)n);
 }
 

@@ -32,7 +32,10 @@ char *harness_last_line(char *text);
 
 struct vm;
 
-/** vm_start() - start inlay-vmm with @argv (argv[0] is the binary), serial on pipes. */
+/** harness_set_echo() - copy guest serial output to stderr (the default) or not. */
+void harness_set_echo(bool on);
+
+/** vm_start() - start a VMM with @argv (argv[0] is the binary), serial on pipes. */
 struct vm *vm_start(char *const *argv);
 /**
  * vm_expect() - wait until the serial output after the last match matches

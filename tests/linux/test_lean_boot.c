@@ -19,12 +19,12 @@
 
 #include "harness.h"
 
-#define DISK_SECTORS	4096	/* 2 MiB */
-#define DATA_SECTORS	1024	/* the random part the guest checksums */
-#define WRITE_SECTOR	2048	/* where the guest writes */
-#define WRITE_TEXT	"written-by-the-guest"
-#define BOOT_TIMEOUT	600	/* about 25 s here; the CI machine may be slower */
-#define CMD_TIMEOUT	120
+#define DISK_SECTORS 4096 /* 2 MiB */
+#define DATA_SECTORS 1024 /* the random part the guest checksums */
+#define WRITE_SECTOR 2048 /* where the guest writes */
+#define WRITE_TEXT   "written-by-the-guest"
+#define BOOT_TIMEOUT 600 /* about 25 s here; the CI machine may be slower */
+#define CMD_TIMEOUT  120
 
 static char *script_output_dir(char *const *argv)
 {
@@ -70,7 +70,7 @@ static bool disk_has_guest_write(const char *path)
 	if (fd < 0)
 		return false;
 	ok = pread(fd, buf, sizeof(buf) - 1, (off_t)WRITE_SECTOR * 512) ==
-		     (ssize_t)sizeof(buf) - 1 &&
+		 (ssize_t)sizeof(buf) - 1 &&
 	     !strcmp(buf, WRITE_TEXT);
 	close(fd);
 	return ok;
@@ -143,9 +143,10 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "socket:%s", sock);
 	make_disk(disk, sum);
 
-	char *vargv[] = {argv[1], "boot", "--kernel", kernel, "--initrd", initrd,
-			 "--cmdline", "console=ttyS0 panic=-1", "--mem", "256",
-			 "--disk", diskarg, "--console", cmd, NULL};
+	char *vargv[] = {argv[1],     "boot", "--kernel",  kernel,
+			 "--initrd",  initrd, "--cmdline", "console=ttyS0 panic=-1",
+			 "--mem",     "256",  "--disk",	   diskarg,
+			 "--console", cmd,    NULL};
 	vm = vm_start(vargv);
 	if (!vm)
 		tap_bail("cannot start %s", argv[1]);
@@ -159,7 +160,8 @@ int main(int argc, char **argv)
 	tap_ok(con >= 0 && console_has_ready(con), "the ready line also came over virtio-console");
 
 	vm_send(vm, "echo CMD-$((6*7))");
-	tap_ok(vm_expect(vm, "CMD-42", CMD_TIMEOUT), "a shell command runs and prints on the console");
+	tap_ok(vm_expect(vm, "CMD-42", CMD_TIMEOUT),
+	       "a shell command runs and prints on the console");
 
 	vm_send(vm, "echo SUM-$(head -c 524288 /dev/vda | sha256sum)");
 	m = vm_expect(vm, "SUM-[0-9a-f]{64}", CMD_TIMEOUT);

@@ -25,8 +25,7 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Runs mkimage; returns its status, the directory it printed and its stderr. */
-static int mkimage(const char *script, const char *init, const char *list, char **dir,
-		   char **err)
+static int mkimage(const char *script, const char *init, const char *list, char **dir, char **err)
 {
 	char *argv[] = {(char *)script, "--init", (char *)init, "--list", (char *)list, "t", NULL};
 	char *out = NULL;

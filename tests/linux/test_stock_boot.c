@@ -51,9 +51,12 @@ int main(int argc, char **argv)
 		free(idir);
 	}
 
-	char *vargv[] = {argv[1], "boot", "--kernel", kernel, "--initrd", initrd,
+	char *vargv[] = {argv[1],     "boot",
+			 "--kernel",  kernel,
+			 "--initrd",  initrd,
 			 "--cmdline", "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1",
-			 "--mem", "256", NULL};
+			 "--mem",     "256",
+			 NULL};
 	vm = vm_start(vargv);
 	if (!vm)
 		tap_bail("cannot start %s", argv[1]);

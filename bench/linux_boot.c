@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lean guest kernel boot: inlay-vmm against QEMU (q35 + qboot), same kernel
+ * (the PVH vmlinux), initramfs (base), memory and effective command line,
+ * alternating runs. Measures process start → "INLAY-READY" on the serial
+ * console and prints median, min and max per VMM and the ratio QEMU/Inlay.
+ * Also prints kernel and image sizes and their build times (first, cached).
+ *
+ * Guest kernel time is emulated on software-virtualized hosts: quote the
+ * ratio, not the seconds.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/linux/harness.h"
+#include "vmm/cpuid.h"
+
+#define MAX_RUNS      50
+#define READY_TIMEOUT 600
+#define MEM_MIB	      "256"
+#define BASE_CMDLINE  "console=ttyS0 panic=-1"
+
+enum peer { PEER_INLAY, PEER_QEMU, NR_PEERS };
+static const char *const peer_name[NR_PEERS] = {"inlay-vmm", "qemu"};
+
+struct opts {
+	const char *inlay, *qemu, *qemu_bios, *kernel_sh, *mkimage_sh, *init;
+	int runs;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs a build script; returns the directory it printed and how long it took. */
+static char *timed_script(char *const *argv, double *secs)
+{
+	double t0 = now_s();
+	char *out = NULL, *dir;
+	int st = harness_run(argv, &out, NULL);
+
+	*secs = now_s() - t0;
+	if (st != 0) {
+		fprintf(stderr, "bench: %s failed (%d)\n", argv[0], st);
+		exit(1);
+	}
+	dir = strdup(harness_last_line(out));
+	free(out);
+	return dir;
+}
+
+static double file_mib(const char *dir, const char *name)
+{
+	char path[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) ? -1 : (double)st.st_size / (1 << 20);
+}
+
+static double first_build_seconds(const char *kdir)
+{
+	char path[1024];
+	double s = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/build-seconds", kdir);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lf", &s) != 1)
+			s = -1;
+		fclose(f);
+	}
+	return s;
+}
+
+/* Assembles the base image in a scratch cache that shares only the .deb files. */
+static double image_first_build(const struct opts *o, const char *debs)
+{
+	char tmp[] = "/tmp/inlay-bench-XXXXXX", link[64], cmd[128];
+	char *argv[] = {(char *)o->mkimage_sh, "--init", (char *)o->init, "base", NULL};
+	const char *old = getenv("INLAY_CACHE");
+	char *saved = old ? strdup(old) : NULL;
+	double secs;
+
+	if (!mkdtemp(tmp))
+		return -1;
+	snprintf(link, sizeof(link), "%s/debs", tmp);
+	if (symlink(debs, link))
+		return -1;
+	setenv("INLAY_CACHE", tmp, 1);
+	free(timed_script(argv, &secs));
+	if (saved)
+		setenv("INLAY_CACHE", saved, 1);
+	else
+		unsetenv("INLAY_CACHE");
+	free(saved);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd))
+		fprintf(stderr, "bench: could not remove %s\n", tmp);
+	return secs;
+}
+
+static double boot_to_ready(const struct opts *o, enum peer p, const char *kernel,
+			    const char *initrd, const char *full_cmdline)
+{
+	char *inlay[] = {(char *)o->inlay, "boot",	   "--kernel",	(char *)kernel,
+			 "--initrd",	   (char *)initrd, "--cmdline", BASE_CMDLINE,
+			 "--mem",	   MEM_MIB,	   NULL};
+	char *qemu[] = {(char *)o->qemu,
+			"-M",
+			"q35",
+			"-enable-kvm",
+			"-cpu",
+			"host,arch-capabilities=off,-cx16,-xsave",
+			"-bios",
+			(char *)o->qemu_bios,
+			"-m",
+			MEM_MIB,
+			"-kernel",
+			(char *)kernel,
+			"-initrd",
+			(char *)initrd,
+			"-append",
+			(char *)full_cmdline,
+			"-display",
+			"none",
+			"-serial",
+			"stdio",
+			"-monitor",
+			"none",
+			"-nodefaults",
+			"-no-reboot",
+			"-device",
+			"virtio-rng-pci",
+			NULL};
+	struct vm *vm = vm_start(p == PEER_INLAY ? inlay : qemu);
+	double t = -1;
+
+	if (!vm)
+		return -1;
+	if (vm_expect(vm, "INLAY-READY", READY_TIMEOUT))
+		t = vm_elapsed(vm);
+	vm_destroy(vm);
+	return t;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"inlay", required_argument, NULL, 'i'},
+	    {"qemu", required_argument, NULL, 'q'},
+	    {"qemu-bios", required_argument, NULL, 'b'},
+	    {"kernel-sh", required_argument, NULL, 'k'},
+	    {"mkimage-sh", required_argument, NULL, 'm'},
+	    {"init", required_argument, NULL, 'n'},
+	    {"runs", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {.qemu_bios = "qboot.rom", .runs = 5};
+	double t[NR_PEERS][MAX_RUNS], k_cached, i_cached, i_first, med[NR_PEERS];
+	char kernel[1024], initrd[1024], cmdline[256], debs[1024];
+	char *kdir, *idir;
+	int c, n[NR_PEERS] = {0};
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o.inlay = optarg;
+			break;
+		case 'q':
+			o.qemu = optarg;
+			break;
+		case 'b':
+			o.qemu_bios = optarg;
+			break;
+		case 'k':
+			o.kernel_sh = optarg;
+			break;
+		case 'm':
+			o.mkimage_sh = optarg;
+			break;
+		case 'n':
+			o.init = optarg;
+			break;
+		case 'r':
+			o.runs = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!o.inlay || !o.qemu || !o.kernel_sh || !o.mkimage_sh || !o.init || o.runs < 1 ||
+	    o.runs > MAX_RUNS) {
+		fprintf(stderr,
+			"usage: linux_boot --inlay P --qemu P [--qemu-bios F] --kernel-sh P "
+			"--mkimage-sh P --init P [--runs 1-%d]\n",
+			MAX_RUNS);
+		return 2;
+	}
+	harness_require_kvm();
+	harness_set_echo(false);
+
+	{
+		char *kargv[] = {(char *)o.kernel_sh, NULL};
+		char *iargv[] = {(char *)o.mkimage_sh, "--init", (char *)o.init, "base", NULL};
+
+		kdir = timed_script(kargv, &k_cached);
+		idir = timed_script(iargv, &i_cached);
+	}
+	snprintf(debs, sizeof(debs), "%s/../../debs", idir);
+	i_first = image_first_build(&o, debs);
+	snprintf(kernel, sizeof(kernel), "%s/vmlinux", kdir);
+	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", idir);
+	snprintf(cmdline, sizeof(cmdline), "%s %s", BASE_CMDLINE,
+		 cpu_template_cmdline(cpuid_host_has_hw_virt() ? CPU_TEMPLATE_HOST
+							       : CPU_TEMPLATE_BASELINE));
+
+	printf("kernel   %s\n", kdir);
+	printf("         vmlinux %.1f MiB, bzImage %.2f MiB; build: first %.0f s, cached %.2f s\n",
+	       file_mib(kdir, "vmlinux"), file_mib(kdir, "bzImage"), first_build_seconds(kdir),
+	       k_cached);
+	printf("image    %s\n", idir);
+	printf("         initramfs %.2f MiB; build: first %.1f s (packages already downloaded), "
+	       "cached %.2f s\n",
+	       file_mib(idir, "initramfs.cpio"), i_first, i_cached);
+	printf("cmdline  %s\n", cmdline);
+	fflush(stdout);
+
+	for (int r = 0; r < o.runs; r++) {
+		for (int p = 0; p < NR_PEERS; p++) {
+			double s = boot_to_ready(&o, (enum peer)p, kernel, initrd, cmdline);
+
+			if (s < 0) {
+				printf("run %d %-9s  no ready line\n", r + 1, peer_name[p]);
+			} else {
+				printf("run %d %-9s  %.2f s to INLAY-READY\n", r + 1, peer_name[p],
+				       s);
+				t[p][n[p]++] = s;
+			}
+			fflush(stdout);
+		}
+	}
+	printf("\nboot to INLAY-READY (%d runs each, alternating)\n", o.runs);
+	for (int p = 0; p < NR_PEERS; p++) {
+		if (!n[p]) {
+			printf("%-9s  no successful run\n", peer_name[p]);
+			return 1;
+		}
+		med[p] = median(t[p], n[p]);
+		printf("%-9s  median %.2f s  min %.2f s  max %.2f s\n", peer_name[p], med[p],
+		       t[p][0], t[p][n[p] - 1]);
+	}
+	printf("ratio qemu/inlay-vmm (median): %.2f\n", med[PEER_QEMU] / med[PEER_INLAY]);
+	free(kdir);
+	free(idir);
+	return 0;
+}

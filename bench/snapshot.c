@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshot restore against QEMU's incoming migration, same guest, same run.
+ *   restore   process start → the restored guest's first serial byte
+ *             (inlay-vmm restore DIR; qemu -incoming "exec:cat FILE" with
+ *             qboot and a memfd RAM backend), median, p90 and max
+ *   density   N clones of one snapshot running at once: time to start them
+ *             all, and memory per clone from /proc/PID/smaps_rollup
+ *             (private = Private_Clean + Private_Dirty, and Pss), against
+ *             the RSS of QEMU instances restored from the migration file
+ * The guest is tests/guest/guest_snap.c: it counts on serial; the density
+ * snapshot is taken with "idle", so each clone reports once and then halts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_RUNS      1000
+#define MAX_CLONES    200
+#define MEM_MIB	      "32"
+#define WAIT_MS	      60000
+#define COUNT_ARGS    "step=0 ready=50 end=4000000000"
+#define IDLE_ARGS     "step=0 ready=50 end=4000000000 idle"
+#define QEMU_INSTANCES 10
+
+struct bench {
+	const char *inlay, *qemu, *qemu_bios, *guest;
+	int runs, clones;
+	char dir[64];
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "bench: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
+	exit(1);
+}
+
+/* Start @argv with stdout on a pipe (returned in *@out), stdin and stderr on /dev/null. */
+static pid_t spawn(char *const *argv, int *out)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe", strerror(errno));
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (err)
+		die("cannot start", argv[0]);
+	*out = p[0];
+	return pid;
+}
+
+static void stop(pid_t pid, int fd)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+/* Read @fd until @needle (NULL: any byte) arrives; false on EOF or timeout. */
+static bool wait_for(int fd, const char *needle)
+{
+	char buf[4096];
+	size_t have = 0;
+	double end = now_ms() + WAIT_MS;
+	while (now_ms() < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			return false;
+		if (!needle)
+			return true;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (strstr(buf, needle))
+			return true;
+		if (have > sizeof(buf) / 2) {
+			size_t keep = strlen(needle);
+			memmove(buf, buf + have - keep, keep);
+			have = keep;
+		}
+	}
+	return false;
+}
+
+static void path(const struct bench *b, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", b->dir, name);
+}
+
+/* ---- preparing the snapshots ---- */
+
+static void bake(const struct bench *b, const char *name, const char *args)
+{
+	char out[128];
+	path(b, name, out, sizeof(out));
+	char *argv[] = {(char *)b->inlay, "bake",     "--kernel", (char *)b->guest, "--display",
+			"none",		  "--mem",    MEM_MIB,	  "--cmdline",	    (char *)args,
+			"--out",	  out,	      NULL};
+	int fd;
+	pid_t pid = spawn(argv, &fd);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		die("bake failed", name);
+}
+
+static void qemu_argv(const struct bench *b, const char *incoming, char **argv)
+{
+	char *a[] = {(char *)b->qemu, "-M", "q35,memory-backend=ram", "-object",
+		     "memory-backend-memfd,id=ram,size=" MEM_MIB "M", "-enable-kvm", "-cpu",
+		     "host,arch-capabilities=off,-cx16,-xsave", "-m", MEM_MIB, "-nodefaults",
+		     "-no-user-config", "-display", "none", "-serial", "stdio", "-device",
+		     "virtio-rng-pci,disable-legacy=on", "-kernel", (char *)b->guest, "-append",
+		     COUNT_ARGS, "-bios", (char *)b->qemu_bios, NULL, NULL, NULL, NULL, NULL};
+	size_t n = sizeof(a) / sizeof(a[0]) - 5;
+	/* qemu_save() points the monitor at a socket. */
+	a[n++] = "-monitor";
+	a[n++] = "none";
+	if (incoming) {
+		a[n++] = "-incoming";
+		a[n++] = (char *)incoming;
+	}
+	memcpy(argv, a, sizeof(a));
+}
+
+/* One HMP command on the monitor socket; the reply (until the next prompt) in @reply. */
+static void hmp(int s, const char *cmd, char *reply, size_t len)
+{
+	if (write(s, cmd, strlen(cmd)) < 0)
+		die("monitor", strerror(errno));
+	size_t have = 0;
+	double end = now_ms() + WAIT_MS;
+	reply[0] = '\0';
+	while (now_ms() < end && have < len - 1) {
+		struct pollfd pfd = {.fd = s, .events = POLLIN};
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(s, reply + have, len - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		reply[have] = '\0';
+		if (strstr(reply, "(qemu) "))
+			break;
+	}
+}
+
+/* Run the guest under QEMU to the same point and save a migration stream. */
+static void qemu_save(const struct bench *b, const char *file)
+{
+	char sock[128], mon[160], *argv[40], cmd[300], reply[8192];
+	path(b, "qemu.sock", sock, sizeof(sock));
+	snprintf(mon, sizeof(mon), "unix:%s,server=on,wait=off", sock);
+	qemu_argv(b, NULL, argv);
+	for (int i = 0; argv[i]; i++)
+		if (!strcmp(argv[i], "-monitor"))
+			argv[i + 1] = mon;
+	int fd;
+	pid_t pid = spawn(argv, &fd);
+	if (!wait_for(fd, "snap: count 50\n"))
+		die("qemu did not run the guest", NULL);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		die("socket path too long", sock);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("qemu monitor", strerror(errno));
+	hmp(s, "", reply, sizeof(reply));
+	snprintf(cmd, sizeof(cmd), "migrate \"exec:cat > %s\"\n", file);
+	hmp(s, cmd, reply, sizeof(reply));
+	for (double end = now_ms() + WAIT_MS; now_ms() < end;) {
+		hmp(s, "info migrate\n", reply, sizeof(reply));
+		if (strstr(reply, "status: completed"))
+			break;
+		if (strstr(reply, "status: failed"))
+			die("qemu migration failed", NULL);
+		usleep(20000);
+	}
+	close(s);
+	stop(pid, fd);
+	unlink(sock);
+}
+
+/* ---- measurements ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void stats(double *v, int n, double *median, double *p90, double *max)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*p90 = v[(n * 9 + 9) / 10 - 1];
+	*max = v[n - 1];
+}
+
+/* Process start to the first byte the restored guest prints. */
+static double first_byte(char *const *argv)
+{
+	int fd;
+	double t0 = now_ms();
+	pid_t pid = spawn(argv, &fd);
+	if (!wait_for(fd, NULL))
+		die("no output from", argv[0]);
+	double t = now_ms() - t0;
+	stop(pid, fd);
+	return t;
+}
+
+struct mem_kb {
+	long rss, pss, private_kb;
+};
+
+static struct mem_kb smaps(pid_t pid)
+{
+	char file[64], line[256];
+	struct mem_kb m = {0};
+	snprintf(file, sizeof(file), "/proc/%d/smaps_rollup", pid);
+	FILE *f = fopen(file, "r");
+	if (!f)
+		die("cannot read", file);
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+		if (sscanf(line, "Rss: %ld", &v) == 1)
+			m.rss = v;
+		else if (sscanf(line, "Pss: %ld", &v) == 1)
+			m.pss = v;
+		else if (sscanf(line, "Private_Clean: %ld", &v) == 1 ||
+			 sscanf(line, "Private_Dirty: %ld", &v) == 1)
+			m.private_kb += v;
+	}
+	fclose(f);
+	return m;
+}
+
+/* Start @n copies of @argv, wait until each printed @ready, sum their memory. */
+static double density(char *const *argv, int n, const char *ready, struct mem_kb *sum)
+{
+	pid_t pid[MAX_CLONES];
+	int fd[MAX_CLONES];
+	double t0 = now_ms();
+	for (int i = 0; i < n; i++)
+		pid[i] = spawn(argv, &fd[i]);
+	for (int i = 0; i < n; i++)
+		if (!wait_for(fd[i], ready))
+			die("a clone did not come up", argv[0]);
+	double t = now_ms() - t0;
+	*sum = (struct mem_kb){0};
+	for (int i = 0; i < n; i++) {
+		struct mem_kb m = smaps(pid[i]);
+		sum->rss += m.rss;
+		sum->pss += m.pss;
+		sum->private_kb += m.private_kb;
+	}
+	for (int i = 0; i < n; i++)
+		stop(pid[i], fd[i]);
+	return t;
+}
+
+static void cleanup(const struct bench *b)
+{
+	const char *names[] = {"count/state", "count/memory", "count", "idle/state",
+			       "idle/memory", "idle", "qemu.mig", NULL};
+	char p[128];
+	for (int i = 0; names[i]; i++) {
+		path(b, names[i], p, sizeof(p));
+		if (unlink(p) < 0)
+			rmdir(p);
+	}
+	rmdir(b->dir);
+}
+
+static const char usage[] =
+    "usage: snapshot --inlay PATH --guest GUEST_SNAP_ELF [--qemu PATH --qemu-bios ROM]\n"
+    "                [--runs N] [--clones N]\n";
+
+int main(int argc, char **argv)
+{
+	struct bench b = {.runs = 20, .clones = 40};
+	static const struct option opts[] = {
+	    {"inlay", required_argument, NULL, 'i'}, {"qemu", required_argument, NULL, 'q'},
+	    {"qemu-bios", required_argument, NULL, 'b'}, {"guest", required_argument, NULL, 'g'},
+	    {"runs", required_argument, NULL, 'r'},  {"clones", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0}};
+	for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		switch (o) {
+		case 'i': b.inlay = optarg; break;
+		case 'q': b.qemu = optarg; break;
+		case 'b': b.qemu_bios = optarg; break;
+		case 'g': b.guest = optarg; break;
+		case 'r': b.runs = atoi(optarg); break;
+		case 'c': b.clones = atoi(optarg); break;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!b.inlay || !b.guest || b.runs < 1 || b.runs > MAX_RUNS || b.clones < 1 ||
+	    b.clones > MAX_CLONES || (b.qemu && !b.qemu_bios)) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	snprintf(b.dir, sizeof(b.dir), "/tmp/inlay-bench-snap-XXXXXX");
+	if (!mkdtemp(b.dir))
+		die("mkdtemp", strerror(errno));
+	char count[128], idle[128], mig[128], incoming[160];
+	path(&b, "count", count, sizeof(count));
+	path(&b, "idle", idle, sizeof(idle));
+	path(&b, "qemu.mig", mig, sizeof(mig));
+	bake(&b, "count", COUNT_ARGS);
+	bake(&b, "idle", IDLE_ARGS);
+	if (b.qemu)
+		qemu_save(&b, mig);
+	snprintf(incoming, sizeof(incoming), "exec:cat %s", mig);
+
+	static double inlay_ms[MAX_RUNS], qemu_ms[MAX_RUNS];
+	char *inlay_restore[] = {(char *)b.inlay, "restore", count, "--display", "none", NULL};
+	char *qemu_restore[40];
+	qemu_argv(&b, incoming, qemu_restore);
+	/* Alternate, so that both see the same machine state over the run. */
+	for (int i = 0; i < b.runs; i++) {
+		inlay_ms[i] = first_byte(inlay_restore);
+		if (b.qemu)
+			qemu_ms[i] = first_byte(qemu_restore);
+	}
+	double med, p90, max, qmed = 0, qp90, qmax;
+	stats(inlay_ms, b.runs, &med, &p90, &max);
+	printf("restore to first guest output, %d runs (ms):\n", b.runs);
+	printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "inlay-vmm", med, p90, max);
+	if (b.qemu) {
+		stats(qemu_ms, b.runs, &qmed, &qp90, &qmax);
+		printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "qemu", qmed, qp90, qmax);
+		printf("  qemu / inlay-vmm (median): %.1fx\n", qmed / med);
+	}
+
+	struct mem_kb sum, qsum;
+	char *clone[] = {(char *)b.inlay, "restore", idle, "--display", "none", NULL};
+	double t = density(clone, b.clones, "snap: entropy", &sum);
+	printf("%d clones of one snapshot (%s MiB guest): all up in %.0f ms\n", b.clones, MEM_MIB,
+	       t);
+	printf("  per clone: private %.2f MiB, Pss %.2f MiB, Rss %.2f MiB\n",
+	       sum.private_kb / 1024.0 / b.clones, sum.pss / 1024.0 / b.clones,
+	       sum.rss / 1024.0 / b.clones);
+	if (b.qemu) {
+		int n = b.clones < QEMU_INSTANCES ? b.clones : QEMU_INSTANCES;
+		t = density(qemu_restore, n, "snap: count", &qsum);
+		printf("%d qemu instances from the migration file: all up in %.0f ms\n", n, t);
+		printf("  per instance: private %.2f MiB, Pss %.2f MiB, Rss %.2f MiB\n",
+		       qsum.private_kb / 1024.0 / n, qsum.pss / 1024.0 / n, qsum.rss / 1024.0 / n);
+	}
+	cleanup(&b);
+	return 0;
+}
