@@ -12,21 +12,18 @@
  * program can read it without extra code. A rectangle whose grantee went away
  * turns red and its grantee is started again after RESTART_DELAY_MS.
  */
-#include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "granter-window.h"
 #include "inlay-grant.h"
 #include "shm-buffer.h"
-#include "xdg-shell-client-protocol.h"
 
 #define SLOTS		 2
 #define MARGIN		 16
@@ -47,72 +44,28 @@ struct slot {
 };
 
 struct demo {
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
-	struct inlay_grant_manager *grants;
-	struct shm_buffer *buffers[2];
+	struct granter_window win;
 	struct slot slots[SLOTS];
 	char *const *grantee_argv;
-	int32_t width, height;
-	bool configured;
-	bool running;
 };
-
-static volatile sig_atomic_t quit_signal;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Two side-by-side rectangles under a header band, following the window size. */
 static void slot_rect(const struct demo *demo, int i, int32_t *x, int32_t *y, int32_t *w,
 		      int32_t *h)
 {
-	int32_t cell = (demo->width - MARGIN) / SLOTS;
+	int32_t cell = (demo->win.width - MARGIN) / SLOTS;
 
 	*x = MARGIN + i * cell;
 	*y = HEADER;
 	*w = cell - MARGIN > 1 ? cell - MARGIN : 1;
-	*h = demo->height - HEADER - MARGIN > 1 ? demo->height - HEADER - MARGIN : 1;
+	*h = demo->win.height - HEADER - MARGIN > 1 ? demo->win.height - HEADER - MARGIN : 1;
 }
 
-static struct shm_buffer *next_buffer(struct demo *demo)
+static void draw(void *data, struct shm_buffer *buf)
 {
-	for (size_t i = 0; i < 2; i++) {
-		struct shm_buffer **slot = &demo->buffers[i];
-
-		if (*slot && (*slot)->busy)
-			continue;
-		if (*slot && ((*slot)->width != demo->width || (*slot)->height != demo->height)) {
-			shm_buffer_destroy(*slot);
-			*slot = NULL;
-		}
-		if (!*slot)
-			*slot = shm_buffer_create(demo->shm, demo->width, demo->height);
-		return *slot;
-	}
-	return NULL;
-}
-
-static void redraw(struct demo *demo)
-{
-	struct shm_buffer *buf;
+	struct demo *demo = data;
 	int32_t x, y, w, h;
 
-	if (!demo->configured)
-		return;
-	buf = next_buffer(demo);
-	if (!buf)
-		return;
 	shm_buffer_fill(buf, 0, 0, buf->width, buf->height, COLOR_BACKGROUND);
 	shm_buffer_fill(buf, 0, 0, buf->width, HEADER - MARGIN / 2, COLOR_HEADER);
 	for (int i = 0; i < SLOTS; i++) {
@@ -122,10 +75,6 @@ static void redraw(struct demo *demo)
 		if (demo->slots[i].grant)
 			inlay_grant_set_rect(demo->slots[i].grant, x, y, w, h);
 	}
-	wl_surface_attach(demo->surface, buf->buffer, 0, 0);
-	wl_surface_damage_buffer(demo->surface, 0, 0, buf->width, buf->height);
-	buf->busy = true;
-	wl_surface_commit(demo->surface);
 }
 
 static void slot_start(struct slot *slot)
@@ -155,7 +104,7 @@ static void handle_accepted(void *data, struct inlay_grant *grant)
 
 	if (slot->failed) {
 		slot->failed = false;
-		redraw(slot->demo);
+		granter_window_redraw(&slot->demo->win);
 	}
 }
 
@@ -164,8 +113,8 @@ static void handle_gone(void *data, struct inlay_grant *grant, enum inlay_grant_
 	struct slot *slot = data;
 
 	slot->failed = true;
-	slot->restart_at_ms = now_ms() + RESTART_DELAY_MS;
-	redraw(slot->demo);
+	slot->restart_at_ms = granter_window_now_ms() + RESTART_DELAY_MS;
+	granter_window_redraw(&slot->demo->win);
 }
 
 static const struct inlay_granter_listener granter_listener = {
@@ -174,78 +123,16 @@ static const struct inlay_granter_listener granter_listener = {
     .gone = handle_gone,
 };
 
-static void handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-					 uint32_t serial)
+static void configured(void *data, bool first)
 {
 	struct demo *demo = data;
 
-	xdg_surface_ack_configure(xdg_surface, serial);
-	demo->configured = true;
-	redraw(demo);
+	granter_window_redraw(&demo->win);
 }
 
-static const struct xdg_surface_listener xdg_surface_listener = {
-    .configure = handle_xdg_surface_configure,
-};
-
-static void handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
-				      int32_t height, struct wl_array *states)
+static void reap_children(void *data)
 {
 	struct demo *demo = data;
-
-	if (width > 0 && height > 0) {
-		demo->width = width;
-		demo->height = height;
-	}
-}
-
-static void handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-	struct demo *demo = data;
-
-	demo->running = false;
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-    .configure = handle_toplevel_configure,
-    .close = handle_toplevel_close,
-};
-
-static void handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-    .ping = handle_ping,
-};
-
-static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
-			  const char *interface, uint32_t version)
-{
-	struct demo *demo = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !demo->compositor) {
-		demo->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !demo->shm) {
-		demo->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !demo->wm_base) {
-		demo->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(demo->wm_base, &wm_base_listener, demo);
-	}
-}
-
-static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-    .global = handle_global,
-    .global_remove = handle_global_remove,
-};
-
-static void reap_children(struct demo *demo)
-{
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
@@ -256,54 +143,26 @@ static void reap_children(struct demo *demo)
 	}
 }
 
-static int run_timers(struct demo *demo)
+static int run_timers(void *data)
 {
-	int64_t now = now_ms(), next = -1;
+	struct demo *demo = data;
+	int64_t now = granter_window_now_ms(), next = -1;
 
 	for (int i = 0; i < SLOTS; i++) {
 		struct slot *slot = &demo->slots[i];
 
-		if (!slot->restart_at_ms)
-			continue;
-		if (slot->restart_at_ms <= now && inlay_grant_token(slot->grant))
+		if (granter_window_restart_due(slot->restart_at_ms, slot->grant, now, &next))
 			slot_start(slot);
-		else if (next < 0 || slot->restart_at_ms - now < next)
-			next = slot->restart_at_ms - now;
 	}
-	/* Poll at least every 200 ms to reap exited grantees. */
-	return next < 0 || next > 200 ? 200 : (int)next;
+	return granter_window_poll_ms(next);
 }
 
-static int run(struct demo *demo)
-{
-	struct pollfd pfd = {.fd = wl_display_get_fd(demo->display), .events = POLLIN};
-
-	while (demo->running && !quit_signal) {
-		while (wl_display_prepare_read(demo->display) != 0) {
-			if (wl_display_dispatch_pending(demo->display) < 0)
-				return -1;
-		}
-		if (wl_display_flush(demo->display) < 0 && errno != EAGAIN) {
-			wl_display_cancel_read(demo->display);
-			return -1;
-		}
-		if (poll(&pfd, 1, run_timers(demo)) > 0) {
-			if (wl_display_read_events(demo->display) < 0)
-				return -1;
-		} else {
-			wl_display_cancel_read(demo->display);
-		}
-		if (wl_display_dispatch_pending(demo->display) < 0)
-			return -1;
-		reap_children(demo);
-	}
-	return 0;
-}
-
-static void handle_quit(int sig)
-{
-	quit_signal = 1;
-}
+static const struct granter_window_listener window_listener = {
+    .draw = draw,
+    .configured = configured,
+    .timeout = run_timers,
+    .dispatched = reap_children,
+};
 
 static char **default_grantee(void)
 {
@@ -332,29 +191,12 @@ static void demo_finish(struct demo *demo)
 			waitpid(demo->slots[i].child, NULL, 0);
 		}
 	}
-	inlay_grant_manager_destroy(demo->grants);
-	for (size_t i = 0; i < 2; i++)
-		shm_buffer_destroy(demo->buffers[i]);
-	if (demo->toplevel)
-		xdg_toplevel_destroy(demo->toplevel);
-	if (demo->xdg_surface)
-		xdg_surface_destroy(demo->xdg_surface);
-	if (demo->surface)
-		wl_surface_destroy(demo->surface);
-	if (demo->wm_base)
-		xdg_wm_base_destroy(demo->wm_base);
-	if (demo->shm)
-		wl_shm_destroy(demo->shm);
-	if (demo->compositor)
-		wl_compositor_destroy(demo->compositor);
-	wl_display_disconnect(demo->display);
+	granter_window_finish(&demo->win);
 }
 
 int main(int argc, char *argv[])
 {
-	struct demo demo = {.width = 640, .height = 400, .running = true};
-	struct sigaction sa = {.sa_handler = handle_quit};
-	struct wl_registry *registry;
+	struct demo demo = {0};
 	int ret = 1;
 
 	if (argc > 2 && strcmp(argv[1], "--") == 0) {
@@ -369,42 +211,22 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "inlay-grant-demo: cannot locate inlay-grantee-pattern\n");
 		return 1;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	demo.display = wl_display_connect(NULL);
-	if (!demo.display) {
-		fprintf(stderr, "inlay-grant-demo: cannot connect: %s\n", strerror(errno));
-		return 1;
-	}
-	registry = wl_display_get_registry(demo.display);
-	wl_registry_add_listener(registry, &registry_listener, &demo);
-	wl_display_roundtrip(demo.display);
-	wl_registry_destroy(registry);
-	demo.grants = inlay_grant_manager_create(demo.display);
-	if (!demo.compositor || !demo.shm || !demo.wm_base || !demo.grants) {
-		fprintf(stderr,
-			"inlay-grant-demo: compositor lacks xdg-shell, wl_shm or screen-grant\n");
+	if (granter_window_init(&demo.win, "inlay-grant-demo", "Inlay grant demo", 640, 400,
+				&window_listener, &demo) < 0)
 		goto out;
-	}
-	demo.surface = wl_compositor_create_surface(demo.compositor);
-	demo.xdg_surface = xdg_wm_base_get_xdg_surface(demo.wm_base, demo.surface);
-	xdg_surface_add_listener(demo.xdg_surface, &xdg_surface_listener, &demo);
-	demo.toplevel = xdg_surface_get_toplevel(demo.xdg_surface);
-	xdg_toplevel_add_listener(demo.toplevel, &toplevel_listener, &demo);
-	xdg_toplevel_set_title(demo.toplevel, "Inlay grant demo");
-	wl_surface_commit(demo.surface);
+	wl_surface_commit(demo.win.surface);
 	for (int i = 0; i < SLOTS; i++) {
 		struct slot *slot = &demo.slots[i];
 		int32_t x, y, w, h;
 
 		slot->demo = &demo;
 		slot_rect(&demo, i, &x, &y, &w, &h);
-		slot->grant = inlay_grant_create(demo.grants, demo.surface, x, y, w, h,
+		slot->grant = inlay_grant_create(demo.win.grants, demo.win.surface, x, y, w, h,
 						 &granter_listener, slot);
 		if (!slot->grant)
 			goto out;
 	}
-	ret = run(&demo) < 0 ? 1 : 0;
+	ret = granter_window_run(&demo.win) < 0 ? 1 : 0;
 out:
 	demo_finish(&demo);
 	return ret;

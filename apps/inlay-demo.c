@@ -17,16 +17,15 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/input-event-codes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "granter-window.h"
 #include "inlay-grant.h"
 #include "shm-buffer.h"
 #include "xdg-shell-client-protocol.h"
@@ -62,45 +61,24 @@ struct tab {
 };
 
 struct demo {
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct wl_seat *seat;
+	struct granter_window win;
 	struct wl_pointer *pointer;
 	struct wl_keyboard *keyboard;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
-	struct inlay_grant_manager *grants;
-	struct shm_buffer *buffers[2];
 	struct tab tabs[TABS_MAX];
 	int nr_tabs, active;
 	const char *vmm, *guest, *cmdline;
-	int32_t width, height;
 	double pointer_x, pointer_y;
 	bool ctrl_left, ctrl_right;
-	bool configured;
-	bool running;
 };
-
-static volatile sig_atomic_t quit_signal;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The rectangle every tab grants: the window below the tab bar, inside a margin. */
 static void content_rect(const struct demo *demo, int32_t *x, int32_t *y, int32_t *w, int32_t *h)
 {
 	*x = MARGIN;
 	*y = TAB_BAR + MARGIN;
-	*w = demo->width - 2 * MARGIN > 1 ? demo->width - 2 * MARGIN : 1;
-	*h = demo->height - TAB_BAR - 2 * MARGIN > 1 ? demo->height - TAB_BAR - 2 * MARGIN : 1;
+	*w = demo->win.width - 2 * MARGIN > 1 ? demo->win.width - 2 * MARGIN : 1;
+	*h = demo->win.height - TAB_BAR - 2 * MARGIN > 1 ? demo->win.height - TAB_BAR - 2 * MARGIN
+							 : 1;
 }
 
 static void header_rect(int i, int32_t *x, int32_t *y, int32_t *w, int32_t *h)
@@ -109,24 +87,6 @@ static void header_rect(int i, int32_t *x, int32_t *y, int32_t *w, int32_t *h)
 	*y = TAB_GAP;
 	*w = TAB_WIDTH;
 	*h = TAB_BAR - TAB_GAP;
-}
-
-static struct shm_buffer *next_buffer(struct demo *demo)
-{
-	for (size_t i = 0; i < 2; i++) {
-		struct shm_buffer **buf = &demo->buffers[i];
-
-		if (*buf && (*buf)->busy)
-			continue;
-		if (*buf && ((*buf)->width != demo->width || (*buf)->height != demo->height)) {
-			shm_buffer_destroy(*buf);
-			*buf = NULL;
-		}
-		if (!*buf)
-			*buf = shm_buffer_create(demo->shm, demo->width, demo->height);
-		return *buf;
-	}
-	return NULL;
 }
 
 static void draw_header(struct shm_buffer *buf, const struct tab *tab, bool active)
@@ -144,19 +104,14 @@ static void draw_header(struct shm_buffer *buf, const struct tab *tab, bool acti
 }
 
 /*
- * Draw the window and commit it: the grants' rectangles and visibility ride
- * on this commit, so the tab bar and the content switch in the same frame.
+ * The grants' rectangles and visibility ride on the commit that follows, so
+ * the tab bar and the content switch in the same frame.
  */
-static void redraw(struct demo *demo)
+static void draw(void *data, struct shm_buffer *buf)
 {
-	struct shm_buffer *buf;
+	struct demo *demo = data;
 	int32_t x, y, w, h;
 
-	if (!demo->configured)
-		return;
-	buf = next_buffer(demo);
-	if (!buf)
-		return;
 	shm_buffer_fill(buf, 0, 0, buf->width, buf->height, COLOR_BACKGROUND);
 	shm_buffer_fill(buf, 0, 0, buf->width, TAB_BAR, COLOR_BAR);
 	content_rect(demo, &x, &y, &w, &h);
@@ -172,10 +127,6 @@ static void redraw(struct demo *demo)
 		else
 			inlay_grant_hide(tab->grant);
 	}
-	wl_surface_attach(demo->surface, buf->buffer, 0, 0);
-	wl_surface_damage_buffer(demo->surface, 0, 0, buf->width, buf->height);
-	buf->busy = true;
-	wl_surface_commit(demo->surface);
 }
 
 /* ---- the VMs ---- */
@@ -207,7 +158,7 @@ static void tab_start(struct tab *tab)
 		fprintf(stderr, "inlay-demo: tab %d: cannot start %s: %s\n", tab->index + 1,
 			demo->vmm, strerror((int)-pid));
 		tab->failed = true;
-		tab->restart_at_ms = now_ms() + RESTART_DELAY_MS;
+		tab->restart_at_ms = granter_window_now_ms() + RESTART_DELAY_MS;
 		tab->child = 0;
 		return;
 	}
@@ -219,8 +170,8 @@ static void tab_failed(struct tab *tab, const char *why)
 	fprintf(stderr, "inlay-demo: tab %d: %s; restarting it\n", tab->index + 1, why);
 	tab->failed = true;
 	tab->accepted = false;
-	tab->restart_at_ms = now_ms() + RESTART_DELAY_MS;
-	redraw(tab->demo);
+	tab->restart_at_ms = granter_window_now_ms() + RESTART_DELAY_MS;
+	granter_window_redraw(&tab->demo->win);
 }
 
 static void set_active(struct demo *demo, int i)
@@ -235,7 +186,7 @@ static void set_active(struct demo *demo, int i)
 		if (inlay_grant_token(tab->grant))
 			tab_start(tab);
 	}
-	redraw(demo);
+	granter_window_redraw(&demo->win);
 }
 
 static void handle_token(void *data, struct inlay_grant *grant, const char *token)
@@ -254,7 +205,7 @@ static void handle_accepted(void *data, struct inlay_grant *grant)
 	tab->accepted = true;
 	if (tab->failed) {
 		tab->failed = false;
-		redraw(tab->demo);
+		granter_window_redraw(&tab->demo->win);
 	}
 }
 
@@ -271,8 +222,9 @@ static const struct inlay_granter_listener granter_listener = {
 };
 
 /* A VM that exits before it took its token never causes gone(): notice it here. */
-static void reap_children(struct demo *demo)
+static void reap_children(void *data)
 {
+	struct demo *demo = data;
 	int status;
 	pid_t pid;
 
@@ -289,28 +241,24 @@ static void reap_children(struct demo *demo)
 	}
 }
 
-static int run_timers(struct demo *demo)
+static int run_timers(void *data)
 {
-	int64_t now = now_ms(), next = -1;
+	struct demo *demo = data;
+	int64_t now = granter_window_now_ms(), next = -1;
 
 	for (int i = 0; i < demo->nr_tabs; i++) {
 		struct tab *tab = &demo->tabs[i];
 
-		if (!tab->restart_at_ms)
-			continue;
-		if (tab->restart_at_ms <= now && inlay_grant_token(tab->grant))
+		if (granter_window_restart_due(tab->restart_at_ms, tab->grant, now, &next))
 			tab_start(tab);
-		else if (next < 0 || tab->restart_at_ms - now < next)
-			next = tab->restart_at_ms - now;
 	}
-	/* Wake at least every 200 ms to reap exited VMs. */
-	return next < 0 || next > 200 ? 200 : (int)next;
+	return granter_window_poll_ms(next);
 }
 
 /* SIGTERM every VM, then SIGKILL what is left after STOP_TIMEOUT_MS. */
 static void stop_children(struct demo *demo)
 {
-	int64_t end = now_ms() + STOP_TIMEOUT_MS;
+	int64_t end = granter_window_now_ms() + STOP_TIMEOUT_MS;
 	int left;
 
 	for (int i = 0; i < demo->nr_tabs; i++)
@@ -328,7 +276,7 @@ static void stop_children(struct demo *demo)
 		}
 		if (left)
 			usleep(20 * 1000);
-	} while (left && now_ms() < end);
+	} while (left && granter_window_now_ms() < end);
 	for (int i = 0; i < demo->nr_tabs; i++) {
 		if (demo->tabs[i].child > 0) {
 			kill(demo->tabs[i].child, SIGKILL);
@@ -505,114 +453,23 @@ static const struct wl_seat_listener seat_listener = {
 
 /* ---- the window ---- */
 
-static void handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-					 uint32_t serial)
+static void configured(void *data, bool first)
 {
 	struct demo *demo = data;
-	bool first = !demo->configured;
 
-	xdg_surface_ack_configure(xdg_surface, serial);
-	demo->configured = true;
 	if (first)
 		set_active(demo, 0);
 	else
-		redraw(demo);
+		granter_window_redraw(&demo->win);
 }
 
-static const struct xdg_surface_listener xdg_surface_listener = {
-    .configure = handle_xdg_surface_configure,
+static const struct granter_window_listener window_listener = {
+    .draw = draw,
+    .configured = configured,
+    .timeout = run_timers,
+    .dispatched = reap_children,
+    .seat_listener = &seat_listener,
 };
-
-static void handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
-				      int32_t height, struct wl_array *states)
-{
-	struct demo *demo = data;
-
-	if (width > 0 && height > 0) {
-		demo->width = width;
-		demo->height = height;
-	}
-}
-
-static void handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-	struct demo *demo = data;
-
-	demo->running = false;
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-    .configure = handle_toplevel_configure,
-    .close = handle_toplevel_close,
-};
-
-static void handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-    .ping = handle_ping,
-};
-
-static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
-			  const char *interface, uint32_t version)
-{
-	struct demo *demo = data;
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !demo->compositor) {
-		demo->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !demo->shm) {
-		demo->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !demo->wm_base) {
-		demo->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(demo->wm_base, &wm_base_listener, demo);
-	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !demo->seat) {
-		demo->seat =
-		    wl_registry_bind(registry, name, &wl_seat_interface, version < 5 ? version : 5);
-		wl_seat_add_listener(demo->seat, &seat_listener, demo);
-	}
-}
-
-static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-    .global = handle_global,
-    .global_remove = handle_global_remove,
-};
-
-static int run(struct demo *demo)
-{
-	struct pollfd pfd = {.fd = wl_display_get_fd(demo->display), .events = POLLIN};
-
-	while (demo->running && !quit_signal) {
-		while (wl_display_prepare_read(demo->display) != 0) {
-			if (wl_display_dispatch_pending(demo->display) < 0)
-				return -1;
-		}
-		if (wl_display_flush(demo->display) < 0 && errno != EAGAIN) {
-			wl_display_cancel_read(demo->display);
-			return -1;
-		}
-		if (poll(&pfd, 1, run_timers(demo)) > 0) {
-			if (wl_display_read_events(demo->display) < 0)
-				return -1;
-		} else {
-			wl_display_cancel_read(demo->display);
-		}
-		if (wl_display_dispatch_pending(demo->display) < 0)
-			return -1;
-		reap_children(demo);
-	}
-	return 0;
-}
-
-static void handle_quit(int sig)
-{
-	quit_signal = 1;
-}
 
 /* @rel next to this program's directory, if it exists there; else NULL. */
 static const char *beside_self(const char *rel)
@@ -636,32 +493,14 @@ static void demo_finish(struct demo *demo)
 {
 	for (int i = 0; i < demo->nr_tabs; i++)
 		inlay_grant_destroy(demo->tabs[i].grant);
-	if (demo->display)
-		wl_display_flush(demo->display);
+	if (demo->win.display)
+		wl_display_flush(demo->win.display);
 	stop_children(demo);
-	inlay_grant_manager_destroy(demo->grants);
-	for (size_t i = 0; i < 2; i++)
-		shm_buffer_destroy(demo->buffers[i]);
-	if (demo->toplevel)
-		xdg_toplevel_destroy(demo->toplevel);
-	if (demo->xdg_surface)
-		xdg_surface_destroy(demo->xdg_surface);
-	if (demo->surface)
-		wl_surface_destroy(demo->surface);
 	if (demo->pointer)
 		wl_pointer_destroy(demo->pointer);
 	if (demo->keyboard)
 		wl_keyboard_destroy(demo->keyboard);
-	if (demo->seat)
-		wl_seat_destroy(demo->seat);
-	if (demo->wm_base)
-		xdg_wm_base_destroy(demo->wm_base);
-	if (demo->shm)
-		wl_shm_destroy(demo->shm);
-	if (demo->compositor)
-		wl_compositor_destroy(demo->compositor);
-	if (demo->display)
-		wl_display_disconnect(demo->display);
+	granter_window_finish(&demo->win);
 }
 
 static const char usage[] =
@@ -726,9 +565,7 @@ static int parse_args(struct demo *demo, int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-	struct demo demo = {.width = 640, .height = 440, .running = true};
-	struct sigaction sa = {.sa_handler = handle_quit};
-	struct wl_registry *registry;
+	struct demo demo = {0};
 	int ret = parse_args(&demo, argc, argv);
 
 	if (ret >= 0)
@@ -742,31 +579,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	close(null);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	demo.display = wl_display_connect(NULL);
-	if (!demo.display) {
-		fprintf(stderr, "inlay-demo: cannot connect to a Wayland compositor: %s\n",
-			strerror(errno));
-		return 1;
-	}
-	registry = wl_display_get_registry(demo.display);
-	wl_registry_add_listener(registry, &registry_listener, &demo);
-	wl_display_roundtrip(demo.display);
-	wl_registry_destroy(registry);
-	demo.grants = inlay_grant_manager_create(demo.display);
-	if (!demo.compositor || !demo.shm || !demo.wm_base || !demo.grants) {
-		fprintf(stderr, "inlay-demo: the compositor lacks xdg-shell, wl_shm or "
-				"screen-grant (run it in inlay-compositor)\n");
+	if (granter_window_init(&demo.win, "inlay-demo", "Inlay demo", 640, 440, &window_listener,
+				&demo) < 0)
 		goto out;
-	}
-	demo.surface = wl_compositor_create_surface(demo.compositor);
-	demo.xdg_surface = xdg_wm_base_get_xdg_surface(demo.wm_base, demo.surface);
-	xdg_surface_add_listener(demo.xdg_surface, &xdg_surface_listener, &demo);
-	demo.toplevel = xdg_surface_get_toplevel(demo.xdg_surface);
-	xdg_toplevel_add_listener(demo.toplevel, &toplevel_listener, &demo);
-	xdg_toplevel_set_title(demo.toplevel, "Inlay demo");
-	xdg_toplevel_set_app_id(demo.toplevel, "inlay-demo");
+	xdg_toplevel_set_app_id(demo.win.toplevel, "inlay-demo");
 	for (int i = 0; i < demo.nr_tabs; i++) {
 		struct tab *tab = &demo.tabs[i];
 		int32_t x, y, w, h;
@@ -774,14 +590,14 @@ int main(int argc, char *argv[])
 		tab->demo = &demo;
 		tab->index = i;
 		content_rect(&demo, &x, &y, &w, &h);
-		tab->grant = inlay_grant_create(demo.grants, demo.surface, x, y, w, h,
+		tab->grant = inlay_grant_create(demo.win.grants, demo.win.surface, x, y, w, h,
 						&granter_listener, tab);
 		if (!tab->grant)
 			goto out;
 		inlay_grant_hide(tab->grant); /* until the first redraw shows the active one */
 	}
-	wl_surface_commit(demo.surface);
-	ret = run(&demo) < 0 ? 1 : 0;
+	wl_surface_commit(demo.win.surface);
+	ret = granter_window_run(&demo.win) < 0 ? 1 : 0;
 out:
 	demo_finish(&demo);
 	return ret;

@@ -4,7 +4,9 @@
  * (the PVH vmlinux), initramfs (base), memory and effective command line,
  * alternating runs. Measures process start → "INLAY-READY" on the serial
  * console and prints median, min and max per VMM and the ratio QEMU/Inlay.
- * Also prints kernel and image sizes and their build times (first, cached).
+ * A third row boots inlay-vmm with the root on a read-only erofs disk
+ * instead (inlay.root=/dev/vda). Also prints kernel and image sizes and
+ * their build times (first, cached).
  *
  * Guest kernel time is emulated on software-virtualized hosts: quote the
  * ratio, not the seconds.
@@ -25,8 +27,9 @@
 #define MEM_MIB	      "256"
 #define BASE_CMDLINE  "console=ttyS0 panic=-1"
 
-enum peer { PEER_INLAY, PEER_QEMU, NR_PEERS };
-static const char *const peer_name[NR_PEERS] = {"inlay-vmm", "qemu"};
+/* The last is inlay-vmm again, with the root on a read-only erofs disk. */
+enum peer { PEER_INLAY, PEER_QEMU, PEER_INLAY_EROFS, NR_PEERS };
+static const char *const peer_name[NR_PEERS] = {"inlay-vmm", "qemu", "inlay-vmm+erofs"};
 
 struct opts {
 	const char *inlay, *qemu, *qemu_bios, *kernel_sh, *mkimage_sh, *init;
@@ -41,21 +44,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs a build script; returns the directory it printed and how long it took. */
+/* Runs a build script; returns the path it printed and how long it took. */
 static char *timed_script(char *const *argv, double *secs)
 {
 	double t0 = now_s();
-	char *out = NULL, *dir;
-	int st = harness_run(argv, &out, NULL);
+	char *path = harness_script_path(argv);
 
 	*secs = now_s() - t0;
-	if (st != 0) {
-		fprintf(stderr, "bench: %s failed (%d)\n", argv[0], st);
-		exit(1);
-	}
-	dir = strdup(harness_last_line(out));
-	free(out);
-	return dir;
+	return path;
 }
 
 static double file_mib(const char *dir, const char *name)
@@ -87,7 +83,7 @@ static double first_build_seconds(const char *kdir)
 static double image_first_build(const struct opts *o, const char *debs)
 {
 	char tmp[] = "/tmp/inlay-bench-XXXXXX", link[64], cmd[128];
-	char *argv[] = {(char *)o->mkimage_sh, "--init", (char *)o->init, "base", NULL};
+	char *argv[] = {(char *)o->mkimage_sh, "--init", (char *)o->init, "--disk", "base", NULL};
 	const char *old = getenv("INLAY_CACHE");
 	char *saved = old ? strdup(old) : NULL;
 	double secs;
@@ -110,40 +106,31 @@ static double image_first_build(const struct opts *o, const char *debs)
 	return secs;
 }
 
-static double boot_to_ready(const struct opts *o, enum peer p, const char *kernel,
-			    const char *initrd, const char *full_cmdline)
+struct boot_files {
+	char kernel[1024], initrd[1024], boot_cpio[1024], root_disk[1024];
+	char cmdline[256]; /* with the words inlay-vmm's CPU template adds */
+};
+
+static double boot_to_ready(const struct opts *o, enum peer p, const struct boot_files *f)
 {
-	char *inlay[] = {(char *)o->inlay, "boot",	   "--kernel",	(char *)kernel,
-			 "--initrd",	   (char *)initrd, "--cmdline", BASE_CMDLINE,
-			 "--mem",	   MEM_MIB,	   NULL};
-	char *qemu[] = {(char *)o->qemu,
-			"-M",
-			"q35",
-			"-enable-kvm",
-			"-cpu",
-			"host,arch-capabilities=off,-cx16,-xsave",
-			"-bios",
-			(char *)o->qemu_bios,
-			"-m",
-			MEM_MIB,
-			"-kernel",
-			(char *)kernel,
-			"-initrd",
-			(char *)initrd,
-			"-append",
-			(char *)full_cmdline,
-			"-display",
-			"none",
-			"-serial",
-			"stdio",
-			"-monitor",
-			"none",
-			"-nodefaults",
-			"-no-reboot",
-			"-device",
-			"virtio-rng-pci",
-			NULL};
-	struct vm *vm = vm_start(p == PEER_INLAY ? inlay : qemu);
+	/* clang-format off */
+	char *inlay[] = {(char *)o->inlay, "boot", "--kernel", (char *)f->kernel,
+			 "--initrd", (char *)f->initrd, "--cmdline", BASE_CMDLINE,
+			 "--mem", MEM_MIB, NULL};
+	char *inlay_erofs[] = {(char *)o->inlay, "boot", "--kernel", (char *)f->kernel,
+			       "--initrd", (char *)f->boot_cpio,
+			       "--cmdline", BASE_CMDLINE " inlay.root=/dev/vda",
+			       "--disk", (char *)f->root_disk, "--mem", MEM_MIB, NULL};
+	char *qemu[] = {(char *)o->qemu, "-M", "q35", "-enable-kvm",
+			"-cpu", "host,arch-capabilities=off,-cx16,-xsave",
+			"-bios", (char *)o->qemu_bios, "-m", MEM_MIB,
+			"-kernel", (char *)f->kernel, "-initrd", (char *)f->initrd,
+			"-append", (char *)f->cmdline, "-display", "none",
+			"-serial", "stdio", "-monitor", "none", "-nodefaults", "-no-reboot",
+			"-device", "virtio-rng-pci", NULL};
+	/* clang-format on */
+	char **const argvs[NR_PEERS] = {inlay, qemu, inlay_erofs};
+	struct vm *vm = vm_start(argvs[p]);
 	double t = -1;
 
 	if (!vm)
@@ -181,7 +168,8 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {.qemu_bios = "qboot.rom", .runs = 5};
 	double t[NR_PEERS][MAX_RUNS], k_cached, i_cached, i_first, med[NR_PEERS];
-	char kernel[1024], initrd[1024], cmdline[256], debs[1024];
+	static struct boot_files f;
+	char debs[1024];
 	char *kdir, *idir;
 	int c, n[NR_PEERS] = {0};
 
@@ -225,16 +213,19 @@ int main(int argc, char **argv)
 
 	{
 		char *kargv[] = {(char *)o.kernel_sh, NULL};
-		char *iargv[] = {(char *)o.mkimage_sh, "--init", (char *)o.init, "base", NULL};
+		char *iargv[] = {
+		    (char *)o.mkimage_sh, "--init", (char *)o.init, "--disk", "base", NULL};
 
 		kdir = timed_script(kargv, &k_cached);
 		idir = timed_script(iargv, &i_cached);
 	}
 	snprintf(debs, sizeof(debs), "%s/../../debs", idir);
 	i_first = image_first_build(&o, debs);
-	snprintf(kernel, sizeof(kernel), "%s/vmlinux", kdir);
-	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", idir);
-	snprintf(cmdline, sizeof(cmdline), "%s %s", BASE_CMDLINE,
+	snprintf(f.kernel, sizeof(f.kernel), "%s/vmlinux", kdir);
+	snprintf(f.initrd, sizeof(f.initrd), "%s/initramfs.cpio", idir);
+	snprintf(f.boot_cpio, sizeof(f.boot_cpio), "%s/boot.cpio", idir);
+	snprintf(f.root_disk, sizeof(f.root_disk), "%s/root.erofs,ro", idir);
+	snprintf(f.cmdline, sizeof(f.cmdline), "%s %s", BASE_CMDLINE,
 		 cpu_template_cmdline(cpuid_host_has_hw_virt() ? CPU_TEMPLATE_HOST
 							       : CPU_TEMPLATE_BASELINE));
 
@@ -243,20 +234,22 @@ int main(int argc, char **argv)
 	       file_mib(kdir, "vmlinux"), file_mib(kdir, "bzImage"), first_build_seconds(kdir),
 	       k_cached);
 	printf("image    %s\n", idir);
-	printf("         initramfs %.2f MiB; build: first %.1f s (packages already downloaded), "
-	       "cached %.2f s\n",
-	       file_mib(idir, "initramfs.cpio"), i_first, i_cached);
-	printf("cmdline  %s\n", cmdline);
+	printf("         initramfs %.2f MiB, erofs root %.2f MiB + boot initramfs %.2f MiB\n",
+	       file_mib(idir, "initramfs.cpio"), file_mib(idir, "root.erofs"),
+	       file_mib(idir, "boot.cpio"));
+	printf("         build: first %.1f s (packages already downloaded), cached %.2f s\n",
+	       i_first, i_cached);
+	printf("cmdline  %s\n", f.cmdline);
 	fflush(stdout);
 
 	for (int r = 0; r < o.runs; r++) {
 		for (int p = 0; p < NR_PEERS; p++) {
-			double s = boot_to_ready(&o, (enum peer)p, kernel, initrd, cmdline);
+			double s = boot_to_ready(&o, (enum peer)p, &f);
 
 			if (s < 0) {
-				printf("run %d %-9s  no ready line\n", r + 1, peer_name[p]);
+				printf("run %d %-15s  no ready line\n", r + 1, peer_name[p]);
 			} else {
-				printf("run %d %-9s  %.2f s to INLAY-READY\n", r + 1, peer_name[p],
+				printf("run %d %-15s  %.2f s to INLAY-READY\n", r + 1, peer_name[p],
 				       s);
 				t[p][n[p]++] = s;
 			}
@@ -266,11 +259,11 @@ int main(int argc, char **argv)
 	printf("\nboot to INLAY-READY (%d runs each, alternating)\n", o.runs);
 	for (int p = 0; p < NR_PEERS; p++) {
 		if (!n[p]) {
-			printf("%-9s  no successful run\n", peer_name[p]);
+			printf("%-15s  no successful run\n", peer_name[p]);
 			return 1;
 		}
 		med[p] = median(t[p], n[p]);
-		printf("%-9s  median %.2f s  min %.2f s  max %.2f s\n", peer_name[p], med[p],
+		printf("%-15s  median %.2f s  min %.2f s  max %.2f s\n", peer_name[p], med[p],
 		       t[p][0], t[p][n[p] - 1]);
 	}
 	printf("ratio qemu/inlay-vmm (median): %.2f\n", med[PEER_QEMU] / med[PEER_INLAY]);

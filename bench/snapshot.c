@@ -4,6 +4,9 @@
  *   restore   process start → the restored guest's first serial byte
  *             (inlay-vmm restore DIR; qemu -incoming "exec:cat FILE" with
  *             qboot and a memfd RAM backend), median, p90 and max
+ *   frame     with --compositor: process start → the restored screen is
+ *             committed to a headless inlay-compositor (inlay-vmm reports
+ *             "restored" on stderr only after that commit was sent)
  *   density   N clones of one snapshot running at once: time to start them
  *             all, and memory per clone from /proc/PID/smaps_rollup
  *             (private = Private_Clean + Private_Dirty, and Pss), against
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,16 +34,17 @@
 
 extern char **environ;
 
-#define MAX_RUNS      1000
-#define MAX_CLONES    200
-#define MEM_MIB	      "32"
-#define WAIT_MS	      60000
-#define COUNT_ARGS    "step=0 ready=50 end=4000000000"
-#define IDLE_ARGS     "step=0 ready=50 end=4000000000 idle"
+#define MAX_RUNS       1000
+#define MAX_CLONES     200
+#define MEM_MIB	       "32"
+#define WAIT_MS	       60000
+#define COUNT_ARGS     "step=0 ready=50 end=4000000000"
+#define IDLE_ARGS      "step=0 ready=50 end=4000000000 idle"
 #define QEMU_INSTANCES 10
+#define GPU_ARGS       "gpu step=0 ready=50 end=4000000000 hold=100000"
 
 struct bench {
-	const char *inlay, *qemu, *qemu_bios, *guest;
+	const char *inlay, *qemu, *qemu_bios, *guest, *compositor;
 	int runs, clones;
 	char dir[64];
 };
@@ -57,8 +62,11 @@ static void die(const char *what, const char *arg)
 	exit(1);
 }
 
-/* Start @argv with stdout on a pipe (returned in *@out), stdin and stderr on /dev/null. */
-static pid_t spawn(char *const *argv, int *out)
+/*
+ * Start @argv with stdout (or with @err_stream, stderr) on a pipe returned
+ * in *@out; stdin and the other stream on /dev/null.
+ */
+static pid_t spawn_stream(char *const *argv, int *out, bool err_stream)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -66,8 +74,8 @@ static pid_t spawn(char *const *argv, int *out)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], err_stream ? 2 : 1);
+	posix_spawn_file_actions_addopen(&fa, err_stream ? 1 : 2, "/dev/null", O_WRONLY, 0);
 	pid_t pid;
 	int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -76,6 +84,11 @@ static pid_t spawn(char *const *argv, int *out)
 		die("cannot start", argv[0]);
 	*out = p[0];
 	return pid;
+}
+
+static pid_t spawn(char *const *argv, int *out)
+{
+	return spawn_stream(argv, out, false);
 }
 
 static void stop(pid_t pid, int fd)
@@ -125,9 +138,25 @@ static void bake(const struct bench *b, const char *name, const char *args)
 {
 	char out[128];
 	path(b, name, out, sizeof(out));
-	char *argv[] = {(char *)b->inlay, "bake",     "--kernel", (char *)b->guest, "--display",
-			"none",		  "--mem",    MEM_MIB,	  "--cmdline",	    (char *)args,
-			"--out",	  out,	      NULL};
+	char *argv[] = {(char *)b->inlay,
+			"bake",
+			"--kernel",
+			(char *)b->guest,
+			"--display",
+			"none",
+			"--mem",
+			MEM_MIB,
+			"--cmdline",
+			(char *)args,
+			"--out",
+			out,
+			NULL,
+			NULL,
+			NULL};
+	if (strstr(args, "gpu")) {
+		argv[12] = "--gpu";
+		argv[13] = "320x240";
+	}
 	int fd;
 	pid_t pid = spawn(argv, &fd);
 	int st;
@@ -140,12 +169,35 @@ static void bake(const struct bench *b, const char *name, const char *args)
 
 static void qemu_argv(const struct bench *b, const char *incoming, char **argv)
 {
-	char *a[] = {(char *)b->qemu, "-M", "q35,memory-backend=ram", "-object",
-		     "memory-backend-memfd,id=ram,size=" MEM_MIB "M", "-enable-kvm", "-cpu",
-		     "host,arch-capabilities=off,-cx16,-xsave", "-m", MEM_MIB, "-nodefaults",
-		     "-no-user-config", "-display", "none", "-serial", "stdio", "-device",
-		     "virtio-rng-pci,disable-legacy=on", "-kernel", (char *)b->guest, "-append",
-		     COUNT_ARGS, "-bios", (char *)b->qemu_bios, NULL, NULL, NULL, NULL, NULL};
+	char *a[] = {(char *)b->qemu,
+		     "-M",
+		     "q35,memory-backend=ram",
+		     "-object",
+		     "memory-backend-memfd,id=ram,size=" MEM_MIB "M",
+		     "-enable-kvm",
+		     "-cpu",
+		     "host,arch-capabilities=off,-cx16,-xsave",
+		     "-m",
+		     MEM_MIB,
+		     "-nodefaults",
+		     "-no-user-config",
+		     "-display",
+		     "none",
+		     "-serial",
+		     "stdio",
+		     "-device",
+		     "virtio-rng-pci,disable-legacy=on",
+		     "-kernel",
+		     (char *)b->guest,
+		     "-append",
+		     COUNT_ARGS,
+		     "-bios",
+		     (char *)b->qemu_bios,
+		     NULL,
+		     NULL,
+		     NULL,
+		     NULL,
+		     NULL};
 	size_t n = sizeof(a) / sizeof(a[0]) - 5;
 	/* qemu_save() points the monitor at a socket. */
 	a[n++] = "-monitor";
@@ -295,10 +347,53 @@ static double density(char *const *argv, int n, const char *ready, struct mem_kb
 	return t;
 }
 
+/* A private headless inlay-compositor for the restored windows; returns its pid. */
+static pid_t start_compositor(const struct bench *b)
+{
+	char sock[64], sockpath[160];
+	snprintf(sock, sizeof(sock), "bench-snapshot-%d", getpid());
+	setenv("XDG_RUNTIME_DIR", b->dir, 1);
+	setenv("WAYLAND_DISPLAY", sock, 1);
+	setenv("WLR_BACKENDS", "headless", 1);
+	setenv("WLR_RENDERER", "pixman", 1);
+	setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(b->compositor, "inlay-compositor", "--socket", sock, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(sockpath, sizeof(sockpath), "%s/%s", b->dir, sock);
+	for (int i = 0; i < 500 && pid > 0; i++) {
+		if (access(sockpath, F_OK) == 0)
+			return pid;
+		usleep(10000);
+	}
+	die("the compositor did not start", b->compositor);
+	return -1;
+}
+
+/* Process start to inlay-vmm's "restored" report, sent after the first frame's commit. */
+static double first_frame(char *const *argv)
+{
+	int fd;
+	double t0 = now_ms();
+	pid_t pid = spawn_stream(argv, &fd, true);
+	if (!wait_for(fd, "restored (clone"))
+		die("no restore report from", argv[0]);
+	double t = now_ms() - t0;
+	stop(pid, fd);
+	return t;
+}
+
 static void cleanup(const struct bench *b)
 {
-	const char *names[] = {"count/state", "count/memory", "count", "idle/state",
-			       "idle/memory", "idle", "qemu.mig", NULL};
+	const char *names[] = {"count/state", "count/memory", "count",	   "idle/state",
+			       "idle/memory", "idle",	      "gpu/state", "gpu/memory",
+			       "gpu",	      "qemu.mig",     NULL};
 	char p[128];
 	for (int i = 0; names[i]; i++) {
 		path(b, names[i], p, sizeof(p));
@@ -310,25 +405,43 @@ static void cleanup(const struct bench *b)
 
 static const char usage[] =
     "usage: snapshot --inlay PATH --guest GUEST_SNAP_ELF [--qemu PATH --qemu-bios ROM]\n"
-    "                [--runs N] [--clones N]\n";
+    "                [--compositor PATH] [--runs N] [--clones N]\n";
 
 int main(int argc, char **argv)
 {
 	struct bench b = {.runs = 20, .clones = 40};
 	static const struct option opts[] = {
-	    {"inlay", required_argument, NULL, 'i'}, {"qemu", required_argument, NULL, 'q'},
-	    {"qemu-bios", required_argument, NULL, 'b'}, {"guest", required_argument, NULL, 'g'},
-	    {"runs", required_argument, NULL, 'r'},  {"clones", required_argument, NULL, 'c'},
-	    {NULL, 0, NULL, 0}};
+	    {"inlay", required_argument, NULL, 'i'},	  {"qemu", required_argument, NULL, 'q'},
+	    {"qemu-bios", required_argument, NULL, 'b'},  {"guest", required_argument, NULL, 'g'},
+	    {"runs", required_argument, NULL, 'r'},	  {"clones", required_argument, NULL, 'c'},
+	    {"compositor", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+	};
 	for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
 		switch (o) {
-		case 'i': b.inlay = optarg; break;
-		case 'q': b.qemu = optarg; break;
-		case 'b': b.qemu_bios = optarg; break;
-		case 'g': b.guest = optarg; break;
-		case 'r': b.runs = atoi(optarg); break;
-		case 'c': b.clones = atoi(optarg); break;
-		default: fputs(usage, stderr); return 2;
+		case 'i':
+			b.inlay = optarg;
+			break;
+		case 'q':
+			b.qemu = optarg;
+			break;
+		case 'b':
+			b.qemu_bios = optarg;
+			break;
+		case 'g':
+			b.guest = optarg;
+			break;
+		case 'r':
+			b.runs = atoi(optarg);
+			break;
+		case 'c':
+			b.clones = atoi(optarg);
+			break;
+		case 'w':
+			b.compositor = optarg;
+			break;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (!b.inlay || !b.guest || b.runs < 1 || b.runs > MAX_RUNS || b.clones < 1 ||
@@ -383,6 +496,22 @@ int main(int argc, char **argv)
 		printf("%d qemu instances from the migration file: all up in %.0f ms\n", n, t);
 		printf("  per instance: private %.2f MiB, Pss %.2f MiB, Rss %.2f MiB\n",
 		       qsum.private_kb / 1024.0 / n, qsum.pss / 1024.0 / n, qsum.rss / 1024.0 / n);
+	}
+	if (b.compositor) {
+		char gpu[128];
+		path(&b, "gpu", gpu, sizeof(gpu));
+		bake(&b, "gpu", GPU_ARGS);
+		pid_t comp = start_compositor(&b);
+		char *shown[] = {(char *)b.inlay, "restore", gpu, "--display", "wayland", NULL};
+		for (int i = 0; i < b.runs; i++)
+			inlay_ms[i] = first_frame(shown);
+		stats(inlay_ms, b.runs, &med, &p90, &max);
+		printf("restore to first frame committed (320x240, headless inlay-compositor), "
+		       "%d runs (ms):\n",
+		       b.runs);
+		printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "inlay-vmm", med, p90, max);
+		kill(comp, SIGTERM);
+		waitpid(comp, NULL, 0);
 	}
 	cleanup(&b);
 	return 0;

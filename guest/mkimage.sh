@@ -4,11 +4,14 @@
 # Assembles an Inlay guest image (an uncompressed newc initramfs) from Debian
 # packages, with inlay-init as /init, and caches it.
 #
-#   guest/mkimage.sh --init FILE [--list FILE] NAME
+#   guest/mkimage.sh --init FILE [--list FILE] [--disk] NAME
 #
 # NAME's package list is guest/images/NAME.list unless --list names another.
 # Prints the image directory on stdout (it holds initramfs.cpio); progress and
-# errors go to stderr. The cache key is a hash of the list, the versions apt
+# errors go to stderr. --disk also writes root.erofs, the same tree as a
+# read-only erofs disk, and boot.cpio, an initramfs with only inlay-init and
+# the image's modules, for booting with inlay.root=/dev/vda (needs mkfs.erofs
+# from erofs-utils). The cache key is a hash of the list, the versions apt
 # resolves its packages to, the stock kernel release (for module lines) and
 # the init binary: unchanged inputs, no rebuild.
 # INLAY_CACHE overrides the cache root (default ${XDG_CACHE_HOME:-~/.cache}/inlay).
@@ -25,10 +28,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 init=""
 list=""
 name=""
+disk=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--init) init=${2:?--init needs a file}; shift 2 ;;
 	--list) list=${2:?--list needs a file}; shift 2 ;;
+	--disk) disk=1; shift ;;
 	-*) echo "mkimage: unknown option $1" >&2; exit 2 ;;
 	*) name=$1; shift ;;
 	esac
@@ -37,10 +42,12 @@ done
 log() { echo "mkimage: $*" >&2; }
 die() { echo "mkimage: error: $*" >&2; exit 1; }
 
-[ -n "$name" ] || die "usage: mkimage.sh --init FILE [--list FILE] NAME"
+[ -n "$name" ] || die "usage: mkimage.sh --init FILE [--list FILE] [--disk] NAME"
 [ -n "$list" ] || list=$here/images/$name.list
 [ -f "$list" ] || die "no package list $list"
 [ -n "$init" ] && [ -f "$init" ] || die "--init must name the inlay-init binary"
+[ "$disk" = 0 ] || command -v mkfs.erofs >/dev/null ||
+	die "--disk needs mkfs.erofs (the package erofs-utils)"
 
 entries=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' "$list" | grep -v '^$' || true)
 packages=$(printf '%s\n' "$entries" | grep -v '^module ' || true)
@@ -64,7 +71,7 @@ fi
 
 recipe=1
 key=$( {
-	echo "recipe $recipe kernel-release $release"
+	echo "recipe $recipe kernel-release $release disk $disk"
 	cat "$list"
 	echo "$resolved"
 	sha256sum < "$init"
@@ -131,12 +138,20 @@ if [ -n "$modules" ]; then
 	log "added $(printf '%s\n' $wanted | sort -u | wc -l) modules of $release"
 fi
 
-for d in proc sys dev run tmp root etc; do mkdir -p "$stage/$d"; done
+for d in proc sys dev run tmp root etc newroot; do mkdir -p "$stage/$d"; done
 cp "$init" "$stage/init"
 chmod 0755 "$stage/init"
 
-(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
-	> "$out.tmp/initramfs.cpio"
+# newc archive of the stage paths given on stdin
+mkcpio() { (cd "$stage" && LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet); }
+
+(cd "$stage" && find . -mindepth 1) | mkcpio > "$out.tmp/initramfs.cpio"
+if [ "$disk" = 1 ]; then
+	mkfs.erofs --quiet -x -1 --all-root -T 0 "$out.tmp/root.erofs" "$stage" >&2 ||
+		die "mkfs.erofs failed"
+	(cd "$stage" && find ./init ./etc/inlay ./lib/modules ./proc ./sys ./dev ./run ./tmp \
+		./newroot 2>/dev/null) | mkcpio > "$out.tmp/boot.cpio"
+fi
 rm -rf "$stage"
 touch "$out.tmp/done"
 mv "$out.tmp" "$out"

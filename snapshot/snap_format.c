@@ -429,11 +429,11 @@ unsigned snap_reader_count(const struct snap_reader *r, uint32_t type)
 const char *snap_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-	    [SNAP_SEC_META] = "meta",	     [SNAP_SEC_CONFIG] = "config",
-	    [SNAP_SEC_VCPU] = "vcpu",	     [SNAP_SEC_IRQCHIP] = "irqchip",
-	    [SNAP_SEC_PIT] = "pit",	     [SNAP_SEC_CLOCK] = "clock",
-	    [SNAP_SEC_UART] = "uart",	     [SNAP_SEC_I8042] = "i8042",
-	    [SNAP_SEC_PCI_BUS] = "pci-bus",  [SNAP_SEC_VIRTIO_PCI] = "virtio-pci",
+	    [SNAP_SEC_META] = "meta",	      [SNAP_SEC_CONFIG] = "config",
+	    [SNAP_SEC_VCPU] = "vcpu",	      [SNAP_SEC_IRQCHIP] = "irqchip",
+	    [SNAP_SEC_PIT] = "pit",	      [SNAP_SEC_CLOCK] = "clock",
+	    [SNAP_SEC_UART] = "uart",	      [SNAP_SEC_I8042] = "i8042",
+	    [SNAP_SEC_PCI_BUS] = "pci-bus",   [SNAP_SEC_VIRTIO_PCI] = "virtio-pci",
 	    [SNAP_SEC_VIRTIO_DEV] = "device", [SNAP_SEC_MEMORY] = "memory",
 	};
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])

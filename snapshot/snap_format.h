@@ -11,15 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SNAP_MAGIC	   "INLAYSNP"
-#define SNAP_MAJOR	   1
-#define SNAP_MINOR	   0
-#define SNAP_HEADER_SIZE   32
-#define SNAP_SECTION_HDR   24
-#define SNAP_MAX_SECTIONS  4096
-#define SNAP_MAX_SECTION   (80ULL << 20) /* a 64 MiB gpu resource image plus its metadata */
-#define SNAP_MAX_STATE	   (512ULL << 20)
-#define SNAP_MAX_STRING	   4096
+#define SNAP_MAGIC	  "INLAYSNP"
+#define SNAP_MAJOR	  1
+#define SNAP_MINOR	  0
+#define SNAP_HEADER_SIZE  32
+#define SNAP_SECTION_HDR  24
+#define SNAP_MAX_SECTIONS 4096
+#define SNAP_MAX_SECTION  (80ULL << 20) /* a 64 MiB gpu resource image plus its metadata */
+#define SNAP_MAX_STATE	  (512ULL << 20)
+#define SNAP_MAX_STRING	  4096
 
 /** Section types. Values are part of the format: never renumber. */
 enum snap_type {

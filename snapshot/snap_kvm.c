@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 
 /* More MSRs than any KVM lists today; caps what a state file may carry. */
-#define SNAP_MAX_MSRS 1024
+#define SNAP_MAX_MSRS	1024
 #define SNAP_FPU_LEGACY 0
 #define SNAP_FPU_XSAVE	1
 
@@ -25,8 +25,7 @@ static size_t snap_xsave_size(int kvm_fd)
 	int n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	if (n > (int)sizeof(struct kvm_xsave))
 		return (size_t)n;
-	return ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ? sizeof(struct kvm_xsave)
-								       : 0;
+	return ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ? sizeof(struct kvm_xsave) : 0;
 }
 
 static struct kvm_msr_list *snap_msr_list(int kvm_fd)
@@ -96,14 +95,13 @@ static bool get_blob(struct snap_section *s, void *p, size_t len)
 	return snap_get_bytes(s, p, len);
 }
 
-#define VCPU_GET(req, obj, what)                                                                \
-	do {                                                                                    \
-		if (ioctl(vcpu->fd, req, obj) < 0) {                                            \
-			ret = -errno;                                                           \
-			snprintf(err, errlen, "vCPU %u: %s: %s", vcpu->id, what,               \
-				 strerror(errno));                                              \
-			goto out;                                                               \
-		}                                                                               \
+#define VCPU_GET(req, obj, what)                                                                   \
+	do {                                                                                       \
+		if (ioctl(vcpu->fd, req, obj) < 0) {                                               \
+			ret = -errno;                                                              \
+			snprintf(err, errlen, "vCPU %u: %s: %s", vcpu->id, what, strerror(errno)); \
+			goto out;                                                                  \
+		}                                                                                  \
 	} while (0)
 
 int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t errlen)
@@ -167,14 +165,14 @@ out:
 	return ret;
 }
 
-#define VCPU_SET(req, obj, what)                                                                \
-	do {                                                                                    \
-		if (ioctl(vcpu->fd, req, obj) < 0) {                                            \
-			ret = -errno;                                                           \
-			snprintf(err, errlen, "vCPU %u: KVM refused the saved %s: %s", vcpu->id,  \
-				 what, strerror(errno));                                        \
-			goto out;                                                               \
-		}                                                                               \
+#define VCPU_SET(req, obj, what)                                                                   \
+	do {                                                                                       \
+		if (ioctl(vcpu->fd, req, obj) < 0) {                                               \
+			ret = -errno;                                                              \
+			snprintf(err, errlen, "vCPU %u: KVM refused the saved %s: %s", vcpu->id,   \
+				 what, strerror(errno));                                           \
+			goto out;                                                                  \
+		}                                                                                  \
 	} while (0)
 
 int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size_t errlen)
@@ -203,7 +201,8 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 	if (fpu_kind != (xsize ? SNAP_FPU_XSAVE : SNAP_FPU_LEGACY)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "vCPU %u: FPU state saved as %s, this host's KVM uses %s",
-			 vcpu->id, fpu_kind ? "XSAVE" : "legacy FPU", xsize ? "XSAVE" : "legacy FPU");
+			 vcpu->id, fpu_kind ? "XSAVE" : "legacy FPU",
+			 xsize ? "XSAVE" : "legacy FPU");
 		goto out;
 	}
 	get_blob(s, fpu, fsize);
@@ -287,7 +286,8 @@ int snap_vm_save(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
 	}
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock = {0};
-	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0 || ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0) {
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0 ||
+	    ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0) {
 		snprintf(err, errlen, "KVM_GET_PIT2/KVM_GET_CLOCK: %s", strerror(errno));
 		return -errno;
 	}
@@ -308,7 +308,8 @@ int snap_vm_restore(struct vm *vm, const struct snap_reader *r, uint64_t advance
 		struct kvm_irqchip chip = {.chip_id = snap_chips[i].id};
 		if (!snap_reader_find(r, SNAP_SEC_IRQCHIP, chip.chip_id, &s) ||
 		    !get_blob(&s, &chip.chip, sizeof(chip.chip)) || !snap_section_done(&s)) {
-			snprintf(err, errlen, "%s section missing or malformed", snap_chips[i].name);
+			snprintf(err, errlen, "%s section missing or malformed",
+				 snap_chips[i].name);
 			return -EINVAL;
 		}
 		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0) {

@@ -18,8 +18,7 @@ struct snap_port {
 };
 
 /* vCPU thread: the snapshot itself is taken on the event-loop thread. */
-static void snap_port_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			 bool is_write)
+static void snap_port_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct snap_port *p = opaque;
 	if (offset != 0)

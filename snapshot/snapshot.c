@@ -66,6 +66,14 @@ static void snap_put_meta(struct snap_writer *w, const struct snap_machine *m)
 	snap_writer_end_section(w);
 }
 
+/* Absolute, so that a restore from another directory finds the file. */
+static void snap_put_path(struct snap_writer *w, const char *path)
+{
+	char *abs = path ? realpath(path, NULL) : NULL;
+	snap_put_str(w, abs ? abs : path);
+	free(abs);
+}
+
 static void snap_put_config(struct snap_writer *w, const struct snap_machine *m)
 {
 	const struct vmm_config *c = m->cfg;
@@ -73,15 +81,12 @@ static void snap_put_config(struct snap_writer *w, const struct snap_machine *m)
 	snap_put_u64(w, c->mem_mib);
 	snap_put_u32(w, c->cpus);
 	snap_put_u8(w, (uint8_t)c->tmpl);
-	snap_put_str(w, c->kernel);
-	snap_put_str(w, c->initrd);
+	snap_put_path(w, c->kernel);
+	snap_put_path(w, c->initrd);
 	snap_put_str(w, c->cmdline);
 	snap_put_u32(w, c->nr_disks);
 	for (unsigned i = 0; i < c->nr_disks; i++) {
-		/* Absolute, so that a restore from another directory finds the disk. */
-		char *abs = realpath(c->disks[i].path, NULL);
-		snap_put_str(w, abs ? abs : c->disks[i].path);
-		free(abs);
+		snap_put_path(w, c->disks[i].path);
 		snap_put_u8(w, c->disks[i].read_only);
 	}
 	snap_put_u8(w, (uint8_t)c->console);
@@ -347,7 +352,8 @@ static int snap_check_memory(struct snap_image *img, int dirfd, char *err, size_
 	    !snap_get_u64(&s, &img->mem_size) || !snap_get_u64(&s, &img->mem_data) ||
 	    !snap_section_done(&s) || img->mem_size != img->cfg.mem_mib << 20 ||
 	    img->mem_data > img->mem_size) {
-		snprintf(err, errlen, "%s: memory section missing or inconsistent", SNAP_STATE_FILE);
+		snprintf(err, errlen, "%s: memory section missing or inconsistent",
+			 SNAP_STATE_FILE);
 		return -EINVAL;
 	}
 	img->mem_fd = openat(dirfd, SNAP_MEMORY_FILE, O_RDONLY | O_CLOEXEC);

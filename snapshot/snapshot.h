@@ -33,7 +33,7 @@ struct snap_machine {
 	unsigned nr_virtio;
 	struct virtio_pci *const *vpci;
 	struct virtio_dev *const *vdev;
-	const struct vmm_config *cfg; /* how the machine was built */
+	const struct vmm_config *cfg;	/* how the machine was built */
 	uint32_t gpu_width, gpu_height; /* 0 x 0: no virtio-gpu */
 	bool input;			/* keyboard and tablet with the gpu */
 	uint64_t generation;		/* clone generation of this VM */

@@ -317,18 +317,16 @@ static bool cmd_read(const struct virtq_chain *c, void *cmd, size_t len)
 	return virtq_copy_from_out(c, 0, cmd, len) == len;
 }
 
-static uint32_t cmd_create_2d(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_create_2d(struct vgpu *g, const struct virtq_chain *c, const void *body,
+			      struct vgpu_resource *r)
 {
-	struct virtio_gpu_resource_create_2d cmd;
+	const struct virtio_gpu_resource_create_2d *cmd = body;
 	struct vgpu_resource **free_slot;
-	struct vgpu_resource *r;
 
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	uint32_t id = le32toh(cmd.resource_id), w = le32toh(cmd.width), h = le32toh(cmd.height);
+	uint32_t id = le32toh(cmd->resource_id), w = le32toh(cmd->width), h = le32toh(cmd->height);
 	if (!id || resource_find(g, id))
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	if (!format_supported(le32toh(cmd.format)) || !w || !h ||
+	if (!format_supported(le32toh(cmd->format)) || !w || !h ||
 	    (uint64_t)w * h * GPU_BPP > VGPU_MAX_RESOURCE_BYTES)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	free_slot = NULL;
@@ -341,7 +339,7 @@ static uint32_t cmd_create_2d(struct vgpu *g, const struct virtq_chain *c)
 	if (!r)
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	*r = (struct vgpu_resource){
-	    .id = id, .format = le32toh(cmd.format), .width = w, .height = h};
+	    .id = id, .format = le32toh(cmd->format), .width = w, .height = h};
 	r->img[0] = image_alloc(g, r, false);
 	if (!r->img[0]) {
 		free(r);
@@ -352,33 +350,21 @@ static uint32_t cmd_create_2d(struct vgpu *g, const struct virtq_chain *c)
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_unref(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_unref(struct vgpu *g, const struct virtq_chain *c, const void *body,
+			  struct vgpu_resource *r)
 {
-	struct virtio_gpu_resource_unref cmd;
-
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	uint32_t id = le32toh(cmd.resource_id);
-	struct vgpu_resource **slot = id ? resource_slot(g, id) : NULL;
-	if (!slot)
-		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	resource_destroy(g, slot);
+	resource_destroy(g, resource_slot(g, r->id));
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_attach_backing(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_attach_backing(struct vgpu *g, const struct virtq_chain *c, const void *body,
+				   struct vgpu_resource *r)
 {
-	struct virtio_gpu_resource_attach_backing cmd;
-	struct vgpu_resource *r;
+	const struct virtio_gpu_resource_attach_backing *cmd = body;
+	uint32_t n = le32toh(cmd->nr_entries);
 
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	r = resource_find(g, le32toh(cmd.resource_id));
-	if (!r)
-		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	uint32_t n = le32toh(cmd.nr_entries);
 	if (r->backing || !n || n > VGPU_MAX_BACKING_ENTRIES ||
-	    c->out_len < sizeof(cmd) + (uint64_t)n * sizeof(struct virtio_gpu_mem_entry))
+	    c->out_len < sizeof(*cmd) + (uint64_t)n * sizeof(struct virtio_gpu_mem_entry))
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	uint64_t bytes = (uint64_t)n * sizeof(*r->backing);
 	if (bytes > VGPU_MAX_TOTAL_BYTES - g->stats.host_bytes)
@@ -390,7 +376,7 @@ static uint32_t cmd_attach_backing(struct vgpu *g, const struct virtq_chain *c)
 	for (uint32_t i = 0; i < n; i++) {
 		struct virtio_gpu_mem_entry e;
 
-		virtq_copy_from_out(c, sizeof(cmd) + (size_t)i * sizeof(e), &e, sizeof(e));
+		virtq_copy_from_out(c, sizeof(*cmd) + (size_t)i * sizeof(e), &e, sizeof(e));
 		uint64_t gpa = le64toh(e.addr);
 		uint32_t len = le32toh(e.length);
 		void *p = len ? guest_mem_ptr(g->dev.mem, gpa, len) : NULL;
@@ -408,39 +394,30 @@ static uint32_t cmd_attach_backing(struct vgpu *g, const struct virtq_chain *c)
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_detach_backing(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_detach_backing(struct vgpu *g, const struct virtq_chain *c, const void *body,
+				   struct vgpu_resource *r)
 {
-	struct virtio_gpu_resource_detach_backing cmd;
-	struct vgpu_resource *r;
-
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	r = resource_find(g, le32toh(cmd.resource_id));
-	if (!r)
-		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	if (!r->backing)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	backing_free(g, r);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_set_scanout(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_set_scanout(struct vgpu *g, const struct virtq_chain *c, const void *body,
+				struct vgpu_resource *r)
 {
-	struct virtio_gpu_set_scanout cmd;
-	struct vgpu_resource *r;
+	const struct virtio_gpu_set_scanout *cmd = body;
 
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	if (le32toh(cmd.scanout_id) != 0)
+	if (le32toh(cmd->scanout_id) != 0)
 		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
-	if (!cmd.resource_id) {
+	if (!cmd->resource_id) {
 		scanout_disable(g);
 		return VIRTIO_GPU_RESP_OK_NODATA;
 	}
-	r = resource_find(g, le32toh(cmd.resource_id));
+	r = resource_find(g, le32toh(cmd->resource_id));
 	if (!r)
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	struct vgpu_rect rc = rect_from_le(&cmd.r);
+	struct vgpu_rect rc = rect_from_le(&cmd->r);
 	if (rect_empty(&rc) || !rect_inside(&rc, r->width, r->height))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	if (g->presenter && !resource_share(g, r))
@@ -481,26 +458,21 @@ static void backing_read(const struct vgpu_resource *r, unsigned *i, uint64_t *b
 	}
 }
 
-static uint32_t cmd_transfer_2d(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_transfer_2d(struct vgpu *g, const struct virtq_chain *c, const void *body,
+				struct vgpu_resource *r)
 {
-	struct virtio_gpu_transfer_to_host_2d cmd;
-	struct vgpu_resource *r;
+	const struct virtio_gpu_transfer_to_host_2d *cmd = body;
 
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	r = resource_find(g, le32toh(cmd.resource_id));
-	if (!r)
-		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	if (!r->backing)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	struct vgpu_rect rc = rect_from_le(&cmd.r);
+	struct vgpu_rect rc = rect_from_le(&cmd->r);
 	if (!rect_inside(&rc, r->width, r->height))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	if (rect_empty(&rc))
 		return VIRTIO_GPU_RESP_OK_NODATA;
 	/* Row h of the rectangle starts at offset + h * stride in the backing. */
 	uint64_t stride = (uint64_t)r->width * GPU_BPP, row = (uint64_t)rc.width * GPU_BPP;
-	uint64_t off = le64toh(cmd.offset);
+	uint64_t off = le64toh(cmd->offset);
 	if (off > r->backing_len || stride * (rc.height - 1) + row > r->backing_len - off)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 
@@ -520,17 +492,11 @@ static uint32_t cmd_transfer_2d(struct vgpu *g, const struct virtq_chain *c)
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_flush(struct vgpu *g, const struct virtq_chain *c)
+static uint32_t cmd_flush(struct vgpu *g, const struct virtq_chain *c, const void *body,
+			  struct vgpu_resource *r)
 {
-	struct virtio_gpu_resource_flush cmd;
-	struct vgpu_resource *r;
-
-	if (!cmd_read(c, &cmd, sizeof(cmd)))
-		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	r = resource_find(g, le32toh(cmd.resource_id));
-	if (!r)
-		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	struct vgpu_rect rc = rect_from_le(&cmd.r);
+	const struct virtio_gpu_resource_flush *cmd = body;
+	struct vgpu_rect rc = rect_from_le(&cmd->r);
 	if (!rect_inside(&rc, r->width, r->height))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	g->stats.flushes++;
@@ -566,6 +532,61 @@ static uint32_t cmd_get_edid(struct vgpu *g, const struct virtq_chain *c,
 	return VIRTIO_GPU_RESP_OK_EDID;
 }
 
+/*
+ * The 2D commands, answered with a bare header. cmd_2d_run() reads the fixed
+ * part first and, where the command acts on an existing resource, looks it up.
+ */
+union cmd_2d_body {
+	struct virtio_gpu_resource_create_2d create_2d;
+	struct virtio_gpu_resource_unref unref;
+	struct virtio_gpu_set_scanout set_scanout;
+	struct virtio_gpu_resource_flush flush;
+	struct virtio_gpu_transfer_to_host_2d transfer_2d;
+	struct virtio_gpu_resource_attach_backing attach_backing;
+	struct virtio_gpu_resource_detach_backing detach_backing;
+};
+
+struct cmd_2d {
+	uint32_t (*run)(struct vgpu *g, const struct virtq_chain *c, const void *body,
+			struct vgpu_resource *r);
+	size_t len;
+	size_t id_off; /* of a resource_id that must name a resource; 0 if none does */
+};
+
+#define CMD_2D(type, fn, lookup)                                                                   \
+	[VIRTIO_GPU_CMD_##type - VIRTIO_GPU_CMD_GET_DISPLAY_INFO] = {                              \
+	    cmd_##fn, sizeof(((union cmd_2d_body *)0)->fn),                                        \
+	    (lookup) ? offsetof(union cmd_2d_body, fn.resource_id) : 0}
+
+static const struct cmd_2d cmd_2d[] = {
+    CMD_2D(RESOURCE_CREATE_2D, create_2d, false),
+    CMD_2D(RESOURCE_UNREF, unref, true),
+    CMD_2D(SET_SCANOUT, set_scanout, false),
+    CMD_2D(RESOURCE_FLUSH, flush, true),
+    CMD_2D(TRANSFER_TO_HOST_2D, transfer_2d, true),
+    CMD_2D(RESOURCE_ATTACH_BACKING, attach_backing, true),
+    CMD_2D(RESOURCE_DETACH_BACKING, detach_backing, true),
+};
+
+static uint32_t cmd_2d_run(struct vgpu *g, const struct virtq_chain *c, uint32_t type)
+{
+	uint32_t i = type - VIRTIO_GPU_CMD_GET_DISPLAY_INFO;
+	const struct cmd_2d *cmd = i < sizeof(cmd_2d) / sizeof(cmd_2d[0]) ? &cmd_2d[i] : NULL;
+	struct vgpu_resource *r = NULL;
+	union cmd_2d_body body;
+	uint32_t id;
+
+	if (!cmd || !cmd->run || !cmd_read(c, &body, cmd->len))
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	if (cmd->id_off) {
+		memcpy(&id, (const uint8_t *)&body + cmd->id_off, sizeof(id));
+		r = resource_find(g, le32toh(id));
+		if (!r)
+			return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	return cmd->run(g, c, &body, r);
+}
+
 static uint32_t gpu_ctrl(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 {
 	struct vgpu *g = to_gpu(d);
@@ -581,39 +602,12 @@ static uint32_t gpu_ctrl(struct virtio_dev *d, unsigned q, struct virtq_chain *c
 	if (!cmd_read(c, &hdr, sizeof(hdr))) {
 		type = VIRTIO_GPU_RESP_ERR_UNSPEC;
 		memset(&hdr, 0, sizeof(hdr));
+	} else if (le32toh(hdr.type) == VIRTIO_GPU_CMD_GET_DISPLAY_INFO) {
+		type = cmd_display_info(g, &resp.info);
+	} else if (le32toh(hdr.type) == VIRTIO_GPU_CMD_GET_EDID) {
+		type = cmd_get_edid(g, c, &resp.edid);
 	} else {
-		switch (le32toh(hdr.type)) {
-		case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-			type = cmd_display_info(g, &resp.info);
-			break;
-		case VIRTIO_GPU_CMD_GET_EDID:
-			type = cmd_get_edid(g, c, &resp.edid);
-			break;
-		case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-			type = cmd_create_2d(g, c);
-			break;
-		case VIRTIO_GPU_CMD_RESOURCE_UNREF:
-			type = cmd_unref(g, c);
-			break;
-		case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
-			type = cmd_attach_backing(g, c);
-			break;
-		case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-			type = cmd_detach_backing(g, c);
-			break;
-		case VIRTIO_GPU_CMD_SET_SCANOUT:
-			type = cmd_set_scanout(g, c);
-			break;
-		case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-			type = cmd_transfer_2d(g, c);
-			break;
-		case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-			type = cmd_flush(g, c);
-			break;
-		default:
-			type = VIRTIO_GPU_RESP_ERR_UNSPEC;
-			break;
-		}
+		type = cmd_2d_run(g, c, le32toh(hdr.type));
 	}
 	if (type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO)
 		len = sizeof(resp.info);
@@ -825,6 +819,8 @@ static bool gpu_restore(struct virtio_dev *d, struct snap_section *s)
 	if (r && (!g->presenter || resource_share(g, r))) {
 		g->scanout = r;
 		/* On screen at once, before the guest runs again. */
+		if (g->presenter && g->presenter->scanout)
+			g->presenter->scanout(g->presenter_opaque, r->img[r->newest], &rc);
 	}
 	return true;
 err:

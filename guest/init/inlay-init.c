@@ -2,7 +2,8 @@
 /*
  * inlay-init: PID 1 of Inlay's Linux guests (docs/GUESTS.md).
  *
- * Mounts the kernel file systems, loads the modules the image names, says
+ * Mounts the kernel file systems, loads the modules the image names, moves
+ * to a root file system on a disk if the command line names one, says
  * INLAY-READY, runs the app from the kernel command line (or a shell on the
  * console), reaps orphans, and powers the VM off through inlay-vmm's exit
  * port when the app ends or someone asks for a poweroff.
@@ -31,6 +32,8 @@
 #define INIT_MAX_ARGS	 32
 #define INIT_MAX_MODS	 64
 #define INIT_CMDLINE_MAX 4096
+/* devtmpfs creates a probed disk's node asynchronously: wait up to 10 s. */
+#define INIT_ROOT_WAIT_MS 10000
 
 struct init_config {
 	char cmdline[INIT_CMDLINE_MAX];
@@ -38,6 +41,22 @@ struct init_config {
 	char modlist[INIT_CMDLINE_MAX];
 	const char *mods[INIT_MAX_MODS];
 	size_t nmods;
+	const char *root, *rootfstype;
+};
+
+struct init_mount {
+	const char *type, *dir;
+	unsigned long flags;
+	bool required;
+};
+
+static const struct init_mount init_mounts[] = {
+    {"proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, true},
+    {"sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, true},
+    {"devtmpfs", "/dev", MS_NOSUID, true},
+    {"devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC, false},
+    {"tmpfs", "/run", MS_NOSUID | MS_NODEV, false},
+    {"tmpfs", "/tmp", MS_NOSUID | MS_NODEV, false},
 };
 
 static void say(const char *fmt, const char *arg, int err)
@@ -89,22 +108,45 @@ static __attribute__((noreturn)) void fail(const char *what, const char *arg, in
 	power_off(INIT_FAIL);
 }
 
-static void mount_one(const char *type, const char *dir, unsigned long flags, bool required)
-{
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST && required)
-		fail("mkdir %s", dir, errno);
-	if (mount(type, dir, type, flags, NULL) < 0 && errno != EBUSY && required)
-		fail("mounting %s", dir, errno);
-}
-
 static void mount_all(void)
 {
-	mount_one("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, true);
-	mount_one("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, true);
-	mount_one("devtmpfs", "/dev", MS_NOSUID, true);
-	mount_one("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC, false);
-	mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, false);
-	mount_one("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, false);
+	for (size_t i = 0; i < sizeof(init_mounts) / sizeof(init_mounts[0]); i++) {
+		const struct init_mount *m = &init_mounts[i];
+
+		if (mkdir(m->dir, 0755) < 0 && errno != EEXIST && m->required)
+			fail("mkdir %s", m->dir, errno);
+		if (mount(m->type, m->dir, m->type, m->flags, NULL) < 0 && errno != EBUSY &&
+		    m->required)
+			fail("mounting %s", m->dir, errno);
+	}
+}
+
+/* Mounts cfg->root read-only and makes it /, taking the kernel mounts along. */
+static void root_switch(const struct init_config *cfg)
+{
+	char target[64];
+	int waited = 0;
+
+	while (access(cfg->root, F_OK) < 0) {
+		if (waited >= INIT_ROOT_WAIT_MS)
+			fail("root device %s did not appear", cfg->root, 0);
+		usleep(10000);
+		waited += 10;
+	}
+	if (mount(cfg->root, "/newroot", cfg->rootfstype, MS_RDONLY, NULL) < 0)
+		fail("mounting the root file system %s", cfg->root, errno);
+	for (size_t i = 0; i < sizeof(init_mounts) / sizeof(init_mounts[0]); i++) {
+		const struct init_mount *m = &init_mounts[i];
+
+		if (!strncmp(m->dir, "/dev/", 5))
+			continue; /* moves with /dev */
+		snprintf(target, sizeof(target), "/newroot%s", m->dir);
+		if (mount(m->dir, target, NULL, MS_MOVE, NULL) < 0 && m->required)
+			fail("moving %s to the new root", m->dir, errno);
+	}
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail("switching to the root file system on %s", cfg->root, errno);
 }
 
 /* Without /dev/console in the image the kernel hands init no descriptors. */
@@ -147,6 +189,10 @@ static void config_read(struct init_config *cfg)
 					fail("%s: too many arguments", "inlay.app", 0);
 				cfg->app_argv[argc++] = a;
 			}
+		} else if (!strncmp(w, "inlay.root=", 11)) {
+			cfg->root = w + 11;
+		} else if (!strncmp(w, "inlay.rootfstype=", 17)) {
+			cfg->rootfstype = w + 17;
 		} else if (!strncmp(w, "inlay.modules=", 14)) {
 			for (char *s2 = NULL, *m = strtok_r(w + 14, ",", &s2); m;
 			     m = strtok_r(NULL, ",", &s2)) {
@@ -157,6 +203,8 @@ static void config_read(struct init_config *cfg)
 		}
 	}
 	cfg->app_argv[argc] = NULL;
+	if (!cfg->rootfstype)
+		cfg->rootfstype = "erofs";
 }
 
 /* /etc/inlay/modules: module names, one a line, '#' starts a comment. */
@@ -315,6 +363,8 @@ int main(void)
 	ret = modules_load(cfg.mods, cfg.nmods);
 	if (ret)
 		fail("loading modules%s", "", -ret);
+	if (cfg.root)
+		root_switch(&cfg);
 
 	ready();
 	power_off(supervise(app_start(cfg.app_argv, &old_mask), &wait_set));

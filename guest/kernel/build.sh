@@ -78,10 +78,12 @@ for p in $patches; do
 done
 
 log "configuring (tinyconfig + inlay.config)"
-make -s -C "$tree" tinyconfig >/dev/null
-"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" "$tree/.config" "$here/inlay.config" \
-	>/dev/null 2>&1 || die "merging inlay.config failed"
-make -s -C "$tree" olddefconfig >/dev/null
+{
+	make -s -C "$tree" tinyconfig &&
+		"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" "$tree/.config" \
+			"$here/inlay.config" &&
+		make -s -C "$tree" olddefconfig
+} > "$tree/config.log" 2>&1 || { cat "$tree/config.log" >&2; die "configuring failed"; }
 # Every line of the fragment must survive Kconfig's dependency resolution.
 grep -E '^CONFIG_' "$here/inlay.config" | while IFS='=' read -r k v; do
 	got=$(grep -E "^$k=" "$tree/.config" | cut -d= -f2- || true)

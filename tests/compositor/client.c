@@ -278,9 +278,12 @@ void client_destroy(struct client *c)
 
 	if (!c)
 		return;
-	wl_list_for_each_safe(l, ltmp, &c->leases, link) lease_destroy(l);
-	wl_list_for_each_safe(g, gtmp, &c->grants_list, link) grant_destroy(g);
-	wl_list_for_each_safe(s, stmp, &c->surfaces, link) surface_destroy(s);
+	wl_list_for_each_safe (l, ltmp, &c->leases, link)
+		lease_destroy(l);
+	wl_list_for_each_safe (g, gtmp, &c->grants_list, link)
+		grant_destroy(g);
+	wl_list_for_each_safe (s, stmp, &c->surfaces, link)
+		surface_destroy(s);
 	DESTROY(c->vpointer, zwlr_virtual_pointer_v1_destroy);
 	DESTROY(c->vkeyboard, zwp_virtual_keyboard_v1_destroy);
 	DESTROY(c->vpointer_manager, zwlr_virtual_pointer_manager_v1_destroy);

@@ -74,18 +74,24 @@ static void print_log_tail(struct harness *h)
 	fclose(f);
 }
 
-static void exec_compositor(struct harness *h, const char *program)
+/* In a child about to exec: stdout and stderr to @name in the log directory. */
+static void output_to_log(struct harness *h, const char *name, int flags)
 {
 	char path[600];
 	int fd;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	snprintf(path, sizeof(path), "%s/compositor.log", h->log_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	snprintf(path, sizeof(path), "%s/%s", h->log_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 	}
+}
+
+static void exec_compositor(struct harness *h, const char *program)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	output_to_log(h, "compositor.log", O_TRUNC);
 	execl(program, "inlay-compositor", "--socket", h->socket_name, (char *)NULL);
 	fprintf(stderr, "cannot run %s: %s\n", program, strerror(errno));
 	_exit(127);
@@ -225,20 +231,13 @@ void harness_track_child(struct harness *h, pid_t pid)
 
 pid_t harness_spawn(struct harness *h, char *const argv[], const char *token)
 {
-	char path[600];
 	pid_t pid = fork();
-	int fd;
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		snprintf(path, sizeof(path), "%s/children.log", h->log_dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
+		output_to_log(h, "children.log", O_APPEND);
 		if (token)
 			setenv("INLAY_GRANT_TOKEN", token, 1);
 		execv(argv[0], argv);
@@ -270,8 +269,7 @@ void harness_dispatch(struct harness *h, int timeout_ms)
 	struct client *c, *ready[16];
 	size_t n = 0;
 
-	wl_list_for_each(c, &h->clients, link)
-	{
+	wl_list_for_each (c, &h->clients, link) {
 		if (n == 16 || wl_display_get_error(c->display))
 			continue;
 		while (wl_display_prepare_read(c->display) != 0)
@@ -328,7 +326,8 @@ int harness_teardown(void **state)
 
 	if (!h)
 		return 0;
-	wl_list_for_each_safe(c, tmp, &h->clients, link) client_destroy(c);
+	wl_list_for_each_safe (c, tmp, &h->clients, link)
+		client_destroy(c);
 	for (size_t i = 0; i < sizeof(h->children) / sizeof(h->children[0]); i++) {
 		if (h->children[i] > 0) {
 			kill(-h->children[i], SIGKILL);

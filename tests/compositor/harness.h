@@ -201,7 +201,29 @@ void grant_destroy(struct grant *g);
 
 /** Send accept with @token for @s; does not wait. */
 struct lease *lease_accept(struct surface *s, const char *token);
+
+/** lease_accept and wait for the first configure; fails the test if none comes. */
+struct lease *lease_accept_wait(struct surface *s, const char *token);
 void lease_destroy(struct lease *l);
+
+/* ---- scenes: a granter's window, a grantee and an input client ---- */
+
+struct grant_scene {
+	struct harness *h;
+	struct client *granter, *grantee, *input;
+	struct surface *parent; /* the granter's 400x300 toplevel */
+	int32_t ox, oy;		/* where the parent is on the output */
+};
+
+/** Make the three clients and the parent, filled with @color, and locate it. */
+void grant_scene_init(struct grant_scene *sc, struct harness *h, uint32_t color);
+
+/**
+ * Accept @g with a new grantee surface, wait for its configure, then fill it
+ * with a bw x bh buffer of @color and wait until it is drawn.
+ */
+struct surface *grant_scene_grantee(struct grant_scene *sc, struct grant *g, int32_t bw, int32_t bh,
+				    uint32_t color);
 
 /* ---- input through virtual devices ---- */
 

@@ -216,6 +216,15 @@ struct lease *lease_accept(struct surface *s, const char *token)
 	return l;
 }
 
+struct lease *lease_accept_wait(struct surface *s, const char *token)
+{
+	struct lease *l = lease_accept(s, token);
+
+	if (!wait_until(s->client->harness, l->configures > 0))
+		fail_msg("no configure for a new lease");
+	return l;
+}
+
 void lease_destroy(struct lease *l)
 {
 	if (!l)

@@ -13,6 +13,35 @@ static struct surface *granter_window(struct client *c)
 	return toplevel_create(c, 400, 300, PARENT_COLOR);
 }
 
+/* A granter's window with one grant, and a grantee client; leased_create() also accepts it. */
+struct leased {
+	struct client *granter, *grantee;
+	struct surface *parent, *s;
+	struct grant *g;
+	struct lease *l;
+};
+
+static struct leased granted_create(struct harness *h, int32_t x, int32_t y, int32_t width,
+				    int32_t height)
+{
+	struct leased p = {.granter = client_create(h), .grantee = client_create(h)};
+
+	p.parent = granter_window(p.granter);
+	p.g = grant_create_wait(p.parent, x, y, width, height);
+	return p;
+}
+
+static struct leased leased_create(struct harness *h, int32_t x, int32_t y, int32_t width,
+				   int32_t height)
+{
+	struct leased p = granted_create(h, x, y, width, height);
+
+	p.s = surface_create(p.grantee);
+	p.l = lease_accept_wait(p.s, p.g->token);
+	assert_true(wait_until(h, p.g->accepted == 1));
+	return p;
+}
+
 static void test_token_flow(void **state)
 {
 	struct harness *h = *state;
@@ -45,165 +74,131 @@ static void test_token_flow(void **state)
 static void test_configure_follows_rectangle(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 100, 50);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 100, 50);
 
-	assert_true(wait_until(h, l->configures == 1));
-	assert_int_equal(l->width, 100);
-	assert_int_equal(l->height, 50);
+	assert_int_equal(p.l->width, 100);
+	assert_int_equal(p.l->height, 50);
 
 	/* Takes effect on the granted surface's next commit, not before. */
-	screen_grant_v1_set_rectangle(g->proxy, 5, 5, 200, 80);
-	assert_true(client_roundtrip(granter));
-	assert_true(client_roundtrip(grantee));
-	assert_int_equal(l->configures, 1);
-	surface_commit_wait(parent);
-	assert_true(wait_until(h, l->configures == 2));
-	assert_int_equal(l->width, 200);
-	assert_int_equal(l->height, 80);
+	screen_grant_v1_set_rectangle(p.g->proxy, 5, 5, 200, 80);
+	assert_true(client_roundtrip(p.granter));
+	assert_true(client_roundtrip(p.grantee));
+	assert_int_equal(p.l->configures, 1);
+	surface_commit_wait(p.parent);
+	assert_true(wait_until(h, p.l->configures == 2));
+	assert_int_equal(p.l->width, 200);
+	assert_int_equal(p.l->height, 80);
 
 	/* A move alone keeps the size: no configure. */
-	screen_grant_v1_set_rectangle(g->proxy, 50, 60, 200, 80);
-	surface_commit_wait(parent);
-	assert_true(client_roundtrip(grantee));
-	assert_int_equal(l->configures, 2);
-	expect_no_error(granter);
+	screen_grant_v1_set_rectangle(p.g->proxy, 50, 60, 200, 80);
+	surface_commit_wait(p.parent);
+	assert_true(client_roundtrip(p.grantee));
+	assert_int_equal(p.l->configures, 2);
+	expect_no_error(p.granter);
 }
 
 static void test_show_hide_keep_lease(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, l->configures == 1));
-	screen_grant_v1_hide(g->proxy);
-	screen_grant_v1_hide(g->proxy);
-	surface_commit_wait(parent);
-	screen_grant_v1_show(g->proxy);
-	surface_commit_wait(parent);
-	assert_true(client_roundtrip(grantee));
-	assert_false(l->revoked);
-	assert_int_equal(g->gone, 0);
-	expect_no_error(granter);
-	expect_no_error(grantee);
+	screen_grant_v1_hide(p.g->proxy);
+	screen_grant_v1_hide(p.g->proxy);
+	surface_commit_wait(p.parent);
+	screen_grant_v1_show(p.g->proxy);
+	surface_commit_wait(p.parent);
+	assert_true(client_roundtrip(p.grantee));
+	assert_false(p.l->revoked);
+	assert_int_equal(p.g->gone, 0);
+	expect_no_error(p.granter);
+	expect_no_error(p.grantee);
 }
 
 static void test_destroy_grant_first(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	grant_destroy(g);
-	assert_true(wait_until(h, l->revoked));
-	assert_int_equal(l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANT_DESTROYED);
+	grant_destroy(p.g);
+	assert_true(wait_until(h, p.l->revoked));
+	assert_int_equal(p.l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANT_DESTROYED);
 	/* Destroying the inert lease afterwards is fine. */
-	lease_destroy(l);
-	expect_no_error(grantee);
-	expect_no_error(granter);
+	lease_destroy(p.l);
+	expect_no_error(p.grantee);
+	expect_no_error(p.granter);
 }
 
 static void test_destroy_lease_first(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct surface *s = surface_create(grantee);
-	struct lease *l = lease_accept(s, g->token);
-	char old[sizeof(g->token)];
+	struct leased p = leased_create(h, 0, 0, 64, 64);
+	char old[sizeof(p.g->token)];
 
-	assert_true(wait_until(h, g->accepted == 1));
-	memcpy(old, g->token, sizeof(old));
-	lease_destroy(l);
-	assert_true(wait_until(h, g->gone == 1 && g->tokens == 2));
-	assert_int_equal(g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DESTROYED);
-	assert_string_not_equal(old, g->token);
+	memcpy(old, p.g->token, sizeof(old));
+	lease_destroy(p.l);
+	assert_true(wait_until(h, p.g->gone == 1 && p.g->tokens == 2));
+	assert_int_equal(p.g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DESTROYED);
+	assert_string_not_equal(old, p.g->token);
 
 	/* The surface keeps its role and accepts the fresh token. */
-	l = lease_accept(s, g->token);
-	assert_true(wait_until(h, g->accepted == 2 && l->configures == 1));
-	assert_false(l->revoked);
-	expect_no_error(grantee);
+	p.l = lease_accept(p.s, p.g->token);
+	assert_true(wait_until(h, p.g->accepted == 2 && p.l->configures == 1));
+	assert_false(p.l->revoked);
+	expect_no_error(p.grantee);
 }
 
 static void test_destroy_grantee_surface_first(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct surface *s = surface_create(grantee);
-	struct lease *l = lease_accept(s, g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	surface_destroy(s);
-	assert_true(wait_until(h, g->gone == 1 && g->tokens == 2));
-	assert_int_equal(g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DESTROYED);
-	lease_destroy(l);
-	expect_no_error(grantee);
-	expect_no_error(granter);
+	surface_destroy(p.s);
+	assert_true(wait_until(h, p.g->gone == 1 && p.g->tokens == 2));
+	assert_int_equal(p.g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DESTROYED);
+	lease_destroy(p.l);
+	expect_no_error(p.grantee);
+	expect_no_error(p.granter);
 }
 
 static void test_destroy_granted_surface_first(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	surface_destroy(parent);
-	assert_true(wait_until(h, l->revoked));
-	assert_int_equal(l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANTER_GONE);
+	surface_destroy(p.parent);
+	assert_true(wait_until(h, p.l->revoked));
+	assert_int_equal(p.l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANTER_GONE);
 	/* The grant is inert: requests are ignored, destroy works. */
-	screen_grant_v1_set_rectangle(g->proxy, 1, 1, 10, 10);
-	screen_grant_v1_hide(g->proxy);
-	screen_grant_v1_show(g->proxy);
-	expect_no_error(granter);
-	grant_destroy(g);
-	expect_no_error(granter);
-	expect_no_error(grantee);
+	screen_grant_v1_set_rectangle(p.g->proxy, 1, 1, 10, 10);
+	screen_grant_v1_hide(p.g->proxy);
+	screen_grant_v1_show(p.g->proxy);
+	expect_no_error(p.granter);
+	grant_destroy(p.g);
+	expect_no_error(p.granter);
+	expect_no_error(p.grantee);
 }
 
 static void test_granter_disconnects(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	client_destroy(granter);
-	assert_true(wait_until(h, l->revoked));
-	assert_int_equal(l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANTER_GONE);
-	expect_no_error(grantee);
+	client_destroy(p.granter);
+	assert_true(wait_until(h, p.l->revoked));
+	assert_int_equal(p.l->revoke_reason, SCREEN_GRANT_LEASE_V1_REVOKE_REASON_GRANTER_GONE);
+	expect_no_error(p.grantee);
 	assert_true(harness_compositor_alive(h));
 }
 
 static void test_grantee_disconnects(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	lease_accept(surface_create(grantee), g->token);
-	assert_true(wait_until(h, g->accepted == 1));
-	client_destroy(grantee);
-	assert_true(wait_until(h, g->gone == 1 && g->tokens == 2));
-	assert_int_equal(g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DISCONNECTED);
-	expect_no_error(granter);
+	client_destroy(p.grantee);
+	assert_true(wait_until(h, p.g->gone == 1 && p.g->tokens == 2));
+	assert_int_equal(p.g->gone_reason, SCREEN_GRANT_V1_GONE_REASON_DISCONNECTED);
+	expect_no_error(p.granter);
 }
 
 static void expect_invalid_token(struct harness *h, struct client *c, const char *token)
@@ -220,20 +215,15 @@ static void expect_invalid_token(struct harness *h, struct client *c, const char
 static void test_token_single_use(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h),
-		      *thief = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	expect_invalid_token(h, thief, g->token);
-	expect_invalid_token(h, grantee, g->token);
+	expect_invalid_token(h, client_create(h), p.g->token);
+	expect_invalid_token(h, p.grantee, p.g->token);
 	/* The first lease is untouched. */
-	assert_true(client_roundtrip(grantee));
-	assert_false(l->revoked);
-	assert_int_equal(g->accepted, 1);
-	assert_int_equal(g->gone, 0);
+	assert_true(client_roundtrip(p.grantee));
+	assert_false(p.l->revoked);
+	assert_int_equal(p.g->accepted, 1);
+	assert_int_equal(p.g->gone, 0);
 }
 
 static void test_stale_and_foreign_tokens(void **state)
@@ -278,52 +268,42 @@ static void test_stale_and_foreign_tokens(void **state)
 static void test_manager_destroy_keeps_grants(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, 0, 0, 64, 64);
 
-	assert_true(wait_until(h, g->accepted == 1));
-	screen_grant_manager_v1_destroy(granter->grants);
-	granter->grants = NULL;
-	screen_grant_manager_v1_destroy(grantee->grants);
-	grantee->grants = NULL;
-	screen_grant_v1_set_rectangle(g->proxy, 0, 0, 32, 32);
-	surface_commit_wait(parent);
-	assert_true(wait_until(h, l->configures == 2));
-	assert_false(l->revoked);
-	expect_no_error(granter);
-	expect_no_error(grantee);
+	screen_grant_manager_v1_destroy(p.granter->grants);
+	p.granter->grants = NULL;
+	screen_grant_manager_v1_destroy(p.grantee->grants);
+	p.grantee->grants = NULL;
+	screen_grant_v1_set_rectangle(p.g->proxy, 0, 0, 32, 32);
+	surface_commit_wait(p.parent);
+	assert_true(wait_until(h, p.l->configures == 2));
+	assert_false(p.l->revoked);
+	expect_no_error(p.granter);
+	expect_no_error(p.grantee);
 }
 
 static void test_accept_surface_with_role(void **state)
 {
-	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct surface *own = toplevel_create(grantee, 50, 50, 0xff00ff00);
+	struct leased p = granted_create(*state, 0, 0, 64, 64);
+	struct surface *own = toplevel_create(p.grantee, 50, 50, 0xff00ff00);
 
-	lease_accept(own, g->token);
-	expect_protocol_error(grantee, &screen_grant_manager_v1_interface,
+	lease_accept(own, p.g->token);
+	expect_protocol_error(p.grantee, &screen_grant_manager_v1_interface,
 			      SCREEN_GRANT_MANAGER_V1_ERROR_ROLE);
-	assert_int_equal(g->accepted, 0);
+	assert_int_equal(p.g->accepted, 0);
 }
 
 static void test_accept_subsurface(void **state)
 {
-	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, 0, 0, 64, 64);
-	struct surface *top = toplevel_create(grantee, 50, 50, 0xff00ff00);
-	struct surface *child = surface_create(grantee);
+	struct leased p = granted_create(*state, 0, 0, 64, 64);
+	struct surface *top = toplevel_create(p.grantee, 50, 50, 0xff00ff00);
+	struct surface *child = surface_create(p.grantee);
 	struct wl_subsurface *sub = wl_subcompositor_get_subsurface(
-	    grantee->subcompositor, child->wl_surface, top->wl_surface);
+	    p.grantee->subcompositor, child->wl_surface, top->wl_surface);
 
-	lease_accept(child, g->token);
+	lease_accept(child, p.g->token);
 	wl_subsurface_destroy(sub);
-	expect_protocol_error(grantee, &screen_grant_manager_v1_interface,
+	expect_protocol_error(p.grantee, &screen_grant_manager_v1_interface,
 			      SCREEN_GRANT_MANAGER_V1_ERROR_ROLE);
 }
 
@@ -403,20 +383,16 @@ static void test_invalid_rectangles(void **state)
 static void test_extreme_valid_rectangles(void **state)
 {
 	struct harness *h = *state;
-	struct client *granter = client_create(h), *grantee = client_create(h);
-	struct surface *parent = granter_window(granter);
-	struct grant *g = grant_create_wait(parent, -32768, 32767, 32767, 32767);
-	struct lease *l = lease_accept(surface_create(grantee), g->token);
+	struct leased p = leased_create(h, -32768, 32767, 32767, 32767);
 
-	assert_true(wait_until(h, l->configures == 1));
-	assert_int_equal(l->width, 32767);
-	assert_int_equal(l->height, 32767);
-	screen_grant_v1_set_rectangle(g->proxy, 32767, -32768, 1, 1);
-	surface_commit_wait(parent);
-	assert_true(wait_until(h, l->configures == 2));
-	assert_int_equal(l->width, 1);
-	expect_no_error(granter);
-	expect_no_error(grantee);
+	assert_int_equal(p.l->width, 32767);
+	assert_int_equal(p.l->height, 32767);
+	screen_grant_v1_set_rectangle(p.g->proxy, 32767, -32768, 1, 1);
+	surface_commit_wait(p.parent);
+	assert_true(wait_until(h, p.l->configures == 2));
+	assert_int_equal(p.l->width, 1);
+	expect_no_error(p.granter);
+	expect_no_error(p.grantee);
 }
 
 int main(void)

@@ -9,49 +9,36 @@
 #define GRANTEE	 0xff20c040
 #define GRANTEE2 0xff2040c0
 
-/* A 400x300 granter window at (ox, oy) and a grantee client. */
-struct scene {
-	struct harness *h;
-	struct client *granter, *grantee, *input;
-	struct surface *parent;
-	int32_t ox, oy;
-};
-
-static void scene_init(struct scene *sc, struct harness *h)
-{
-	sc->h = h;
-	sc->granter = client_create(h);
-	sc->grantee = client_create(h);
-	sc->input = client_create(h);
-	sc->parent = toplevel_create(sc->granter, 400, 300, PARENT);
-	surface_locate(sc->input, sc->parent, &sc->ox, &sc->oy);
-}
-
-/* Grant (x, y, w, h) of the parent and fill it with a bw x bh buffer of @color. */
-static struct surface *scene_grantee(struct scene *sc, struct grant *g, int32_t bw, int32_t bh,
-				     uint32_t color)
-{
-	struct surface *s = surface_create(sc->grantee);
-	struct lease *l = lease_accept(s, g->token);
-
-	assert_true(wait_until(sc->h, l->configures == 1));
-	surface_attach_color(s, bw, bh, color);
-	surface_commit_wait(s);
-	return s;
-}
-
-static struct region at(struct scene *sc, int32_t x, int32_t y, int32_t w, int32_t h,
+static struct region at(struct grant_scene *sc, int32_t x, int32_t y, int32_t w, int32_t h,
 			uint32_t color)
 {
 	return (struct region){sc->ox + x, sc->oy + y, w, h, color};
 }
 
+/* Check that the rectangle (40, 30, 120, 80) of the window shows @color. */
+static void verify_rect(struct grant_scene *sc, const char *name, uint32_t color)
+{
+	const struct region r = at(sc, 40, 30, 120, 80, color);
+
+	verify_screen(sc->input, name, &r, 1);
+}
+
+/* Grant (40, 30, 120, 80), fill it exactly and check it is on screen. */
+static struct grant *shown_grant(struct grant_scene *sc, const char *name)
+{
+	struct grant *g = grant_create_wait(sc->parent, 40, 30, 120, 80);
+
+	grant_scene_grantee(sc, g, 120, 80, GRANTEE);
+	verify_rect(sc, name, GRANTEE);
+	return g;
+}
+
 static void test_drawn_clipped_above_parent(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 
-	scene_init(&sc, *state);
-	scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 200, 150, GRANTEE);
+	grant_scene_init(&sc, *state, PARENT);
+	grant_scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 200, 150, GRANTEE);
 	{
 		const struct region expect[] = {
 		    at(&sc, 40, 30, 120, 80, GRANTEE), /* the rectangle, above the parent */
@@ -65,10 +52,10 @@ static void test_drawn_clipped_above_parent(void **state)
 
 static void test_smaller_buffer_leaves_parent(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 
-	scene_init(&sc, *state);
-	scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 50, 40, GRANTEE);
+	grant_scene_init(&sc, *state, PARENT);
+	grant_scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 50, 40, GRANTEE);
 	{
 		const struct region expect[] = {
 		    at(&sc, 40, 30, 50, 40, GRANTEE),
@@ -81,58 +68,45 @@ static void test_smaller_buffer_leaves_parent(void **state)
 
 static void test_hidden_grant_not_drawn(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 	struct grant *g;
 
-	scene_init(&sc, *state);
-	g = grant_create_wait(sc.parent, 40, 30, 120, 80);
-	scene_grantee(&sc, g, 120, 80, GRANTEE);
-	{
-		const struct region visible[] = {at(&sc, 40, 30, 120, 80, GRANTEE)};
-		const struct region hidden[] = {at(&sc, 40, 30, 120, 80, PARENT)};
-
-		verify_screen(sc.input, "before-hide", visible, 1);
-		screen_grant_v1_hide(g->proxy);
-		surface_commit_wait(sc.parent);
-		verify_screen(sc.input, "hidden", hidden, 1);
-		screen_grant_v1_show(g->proxy);
-		surface_commit_wait(sc.parent);
-		verify_screen(sc.input, "shown-again", visible, 1);
-	}
+	grant_scene_init(&sc, *state, PARENT);
+	g = shown_grant(&sc, "before-hide");
+	screen_grant_v1_hide(g->proxy);
+	surface_commit_wait(sc.parent);
+	verify_rect(&sc, "hidden", PARENT);
+	screen_grant_v1_show(g->proxy);
+	surface_commit_wait(sc.parent);
+	verify_rect(&sc, "shown-again", GRANTEE);
 }
 
 static void test_hidden_from_the_start(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 	struct grant *g;
 	struct surface *s;
-	struct lease *l;
 
-	scene_init(&sc, *state);
+	grant_scene_init(&sc, *state, PARENT);
 	g = grant_create_wait(sc.parent, 40, 30, 120, 80);
 	screen_grant_v1_hide(g->proxy);
 	surface_commit_wait(sc.parent);
 	s = surface_create(sc.grantee);
-	l = lease_accept(s, g->token);
-	assert_true(wait_until(sc.h, l->configures == 1));
+	lease_accept_wait(s, g->token);
 	surface_attach_color(s, 120, 80, GRANTEE);
 	surface_commit(s);
 	surface_commit_wait(sc.parent); /* a frame drawn after the grantee's commit */
-	{
-		const struct region expect[] = {at(&sc, 40, 30, 120, 80, PARENT)};
-
-		verify_screen(sc.input, "hidden-start", expect, 1);
-	}
+	verify_rect(&sc, "hidden-start", PARENT);
 }
 
 static void test_rectangle_move_and_resize(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 	struct grant *g;
 
-	scene_init(&sc, *state);
+	grant_scene_init(&sc, *state, PARENT);
 	g = grant_create_wait(sc.parent, 40, 30, 120, 80);
-	scene_grantee(&sc, g, 200, 150, GRANTEE);
+	grant_scene_grantee(&sc, g, 200, 150, GRANTEE);
 	screen_grant_v1_set_rectangle(g->proxy, 200, 150, 100, 60);
 	surface_commit_wait(sc.parent);
 	{
@@ -148,11 +122,12 @@ static void test_rectangle_move_and_resize(void **state)
 
 static void test_two_grants(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 
-	scene_init(&sc, *state);
-	scene_grantee(&sc, grant_create_wait(sc.parent, 10, 10, 100, 100), 100, 100, GRANTEE);
-	scene_grantee(&sc, grant_create_wait(sc.parent, 200, 10, 100, 100), 100, 100, GRANTEE2);
+	grant_scene_init(&sc, *state, PARENT);
+	grant_scene_grantee(&sc, grant_create_wait(sc.parent, 10, 10, 100, 100), 100, 100, GRANTEE);
+	grant_scene_grantee(&sc, grant_create_wait(sc.parent, 200, 10, 100, 100), 100, 100,
+			    GRANTEE2);
 	{
 		const struct region expect[] = {
 		    at(&sc, 10, 10, 100, 100, GRANTEE),
@@ -165,31 +140,24 @@ static void test_two_grants(void **state)
 
 static void test_destroyed_grant_not_drawn(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 	struct grant *g;
 
-	scene_init(&sc, *state);
-	g = grant_create_wait(sc.parent, 40, 30, 120, 80);
-	scene_grantee(&sc, g, 120, 80, GRANTEE);
-	{
-		const struct region visible[] = {at(&sc, 40, 30, 120, 80, GRANTEE)};
-		const struct region gone[] = {at(&sc, 40, 30, 120, 80, PARENT)};
-
-		verify_screen(sc.input, "before-destroy", visible, 1);
-		grant_destroy(g);
-		verify_screen(sc.input, "destroyed", gone, 1);
-	}
+	grant_scene_init(&sc, *state, PARENT);
+	g = shown_grant(&sc, "before-destroy");
+	grant_destroy(g);
+	verify_rect(&sc, "destroyed", PARENT);
 }
 
 /* An interactive move started from a click in the parent carries the grant along. */
 static void test_parent_move_moves_grant(void **state)
 {
-	struct scene sc;
+	struct grant_scene sc;
 	struct pointer_state *p;
 	int32_t nx, ny;
 
-	scene_init(&sc, *state);
-	scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 120, 80, GRANTEE);
+	grant_scene_init(&sc, *state, PARENT);
+	grant_scene_grantee(&sc, grant_create_wait(sc.parent, 40, 30, 120, 80), 120, 80, GRANTEE);
 	p = &sc.granter->pointer_state;
 	input_move(sc.input, sc.ox + 300, sc.oy + 250);
 	input_button(sc.input, BTN_LEFT, true);

@@ -10,6 +10,7 @@
  * length (1 byte), response length (1 byte, times 8), then the body that
  * follows the control header (a length of 255 cuts the header itself short).
  */
+#include "gpu_commands.h"
 #include "virtio/gpu.h"
 #include "vring_driver.h"
 
@@ -30,14 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t commands[16] = {
     VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
-    VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
-    VIRTIO_GPU_CMD_RESOURCE_UNREF,
-    VIRTIO_GPU_CMD_SET_SCANOUT,
-    VIRTIO_GPU_CMD_RESOURCE_FLUSH,
-    VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
-    VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
-    VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
-    VIRTIO_GPU_CMD_GET_EDID,
+    GPU_BODY_COMMANDS, /* 1 to 8 */
     VIRTIO_GPU_CMD_GET_CAPSET_INFO,
     VIRTIO_GPU_CMD_CTX_CREATE,
     VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,

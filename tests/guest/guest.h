@@ -10,21 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Xen's PVH start info ABI (no UAPI header carries it). */
-#define HVM_START_MAGIC 0x336ec578u
-
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
+#include "vmm/pvh_start_info.h"
 
 #define GUEST_EXIT_PORT 0x501
 

@@ -41,8 +41,7 @@ static uint8_t status;
 
 static int setup(pci_devfn df, struct vio_dev *d, struct vio_queue *q)
 {
-	if (vio_init(d, df, 0) || vio_queue_init(d, q, 0, VIRTIO_MSI_NO_VECTOR) ||
-	    vio_driver_ok(d))
+	if (vio_init(d, df, 0) || vio_queue_init(d, q, 0, VIRTIO_MSI_NO_VECTOR) || vio_driver_ok(d))
 		return -1;
 	return 0;
 }
@@ -78,11 +77,10 @@ static int gpu_cmd(void *req, uint32_t len)
 static int gpu_show(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
 	struct virtio_gpu_rect r = {x, y, w, h};
-	struct virtio_gpu_transfer_to_host_2d t = {
-	    .hdr.type = VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
-	    .r = r,
-	    .offset = (uint64_t)y * SNAP_W * 4 + x * 4,
-	    .resource_id = 1};
+	struct virtio_gpu_transfer_to_host_2d t = {.hdr.type = VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
+						   .r = r,
+						   .offset = (uint64_t)y * SNAP_W * 4 + x * 4,
+						   .resource_id = 1};
 	struct virtio_gpu_resource_flush f = {
 	    .hdr.type = VIRTIO_GPU_CMD_RESOURCE_FLUSH, .r = r, .resource_id = 1};
 
@@ -91,21 +89,19 @@ static int gpu_show(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 
 static int gpu_setup(pci_devfn df)
 {
-	struct virtio_gpu_resource_create_2d c = {
-	    .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
-	    .resource_id = 1,
-	    .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
-	    .width = SNAP_W,
-	    .height = SNAP_H};
+	struct virtio_gpu_resource_create_2d c = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+						  .resource_id = 1,
+						  .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+						  .width = SNAP_W,
+						  .height = SNAP_H};
 	struct {
 		struct virtio_gpu_resource_attach_backing a;
 		struct virtio_gpu_mem_entry e;
-	} ab = {{.hdr.type = VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, .resource_id = 1,
-		 .nr_entries = 1},
-		{.addr = SNAP_FB, .length = SNAP_W * SNAP_H * 4}};
-	struct virtio_gpu_set_scanout sc = {.hdr.type = VIRTIO_GPU_CMD_SET_SCANOUT,
-					    .r = {0, 0, SNAP_W, SNAP_H},
-					    .resource_id = 1};
+	} ab = {
+	    {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, .resource_id = 1, .nr_entries = 1},
+	    {.addr = SNAP_FB, .length = SNAP_W * SNAP_H * 4}};
+	struct virtio_gpu_set_scanout sc = {
+	    .hdr.type = VIRTIO_GPU_CMD_SET_SCANOUT, .r = {0, 0, SNAP_W, SNAP_H}, .resource_id = 1};
 	uint32_t *px = (uint32_t *)SNAP_FB;
 
 	if (setup(df, &gpu_dev, &gpu_q) || gpu_cmd(&c, sizeof(c)) || gpu_cmd(&ab, sizeof(ab)))

@@ -18,7 +18,7 @@ static void copy_cmdline(const struct hvm_start_info *si)
 {
 	const char *src;
 
-	if (!si || si->magic != HVM_START_MAGIC) {
+	if (!si || si->magic != XEN_HVM_START_MAGIC) {
 		serial_printf("guest: bad start info %p\n", (const void *)si);
 		guest_exit(GUEST_FAIL);
 	}

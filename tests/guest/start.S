@@ -5,8 +5,7 @@
  * .bss, switches to our stack and calls guest_start(start_info).
  */
 #include "seg.h"
-
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#include "vmm/pvh_start_info.h"
 
 	.section .note.Xen, "a", @note
 	.balign 4

@@ -174,6 +174,18 @@ char *harness_last_line(char *text)
 	return end;
 }
 
+char *harness_script_path(char *const *argv)
+{
+	char *out = NULL, *path;
+	int st = harness_run(argv, &out, NULL);
+
+	if (st != 0)
+		tap_bail("%s failed with status %d", argv[0], st);
+	path = strdup(harness_last_line(out));
+	free(out);
+	return path;
+}
+
 struct vm {
 	pid_t pid;
 	int in, out;

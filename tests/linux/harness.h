@@ -30,6 +30,13 @@ int harness_run(char *const *argv, char **out, char **err);
 /** harness_last_line() - the last non-empty line of @text, in place. */
 char *harness_last_line(char *text);
 
+/**
+ * harness_script_path() - run a cached build script (guest/kernel/build.sh,
+ * guest/mkimage.sh...) and return the path it printed last (malloc'd);
+ * bails out if the script fails.
+ */
+char *harness_script_path(char *const *argv);
+
 struct vm;
 
 /** harness_set_echo() - copy guest serial output to stderr (the default) or not. */

@@ -26,16 +26,6 @@
 #define BOOT_TIMEOUT 600 /* about 25 s here; the CI machine may be slower */
 #define CMD_TIMEOUT  120
 
-static char *script_output_dir(char *const *argv)
-{
-	char *out = NULL;
-	int st = harness_run(argv, &out, NULL);
-
-	if (st != 0)
-		tap_bail("%s failed with status %d", argv[0], st);
-	return strdup(harness_last_line(out));
-}
-
 static void make_disk(const char *path, char sum[65])
 {
 	char buf[512], cmd[512];
@@ -128,7 +118,7 @@ int main(int argc, char **argv)
 	{
 		char *kargv[] = {argv[2], NULL};
 		char *iargv[] = {argv[3], "--init", argv[4], "base", NULL};
-		char *kdir = script_output_dir(kargv), *idir = script_output_dir(iargv);
+		char *kdir = harness_script_path(kargv), *idir = harness_script_path(iargv);
 
 		snprintf(kernel, sizeof(kernel), "%s/vmlinux", kdir);
 		snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", idir);

@@ -17,16 +17,6 @@
 /* About 15 s here: memory setup before the early console is emulated. */
 #define FIRST_LINE_TIMEOUT 300
 
-static char *script_output(char *const *argv)
-{
-	char *out = NULL;
-	int st = harness_run(argv, &out, NULL);
-
-	if (st != 0)
-		tap_bail("%s failed with status %d", argv[0], st);
-	return strdup(harness_last_line(out));
-}
-
 int main(int argc, char **argv)
 {
 	char initrd[512];
@@ -44,8 +34,8 @@ int main(int argc, char **argv)
 		char *iargv[] = {argv[3], "--init", argv[4], "stock", NULL};
 		char *idir;
 
-		kernel = script_output(kargv);
-		idir = script_output(iargv);
+		kernel = harness_script_path(kargv);
+		idir = harness_script_path(iargv);
 		tap_ok(idir[0] == '/', "the stock image builds: %s", idir);
 		snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", idir);
 		free(idir);

@@ -170,11 +170,11 @@ static uint8_t find_msix_cap(struct env *e)
 	return off;
 }
 
-#define GPU_W	   64
-#define GPU_H	   32
-#define GPU_FB	   0x80000 /* backing pages of resource 1 */
-#define GPU_CMD	   0x60000
-#define GPU_RESP   0x70000
+#define GPU_W	 64
+#define GPU_H	 32
+#define GPU_FB	 0x80000 /* backing pages of resource 1 */
+#define GPU_CMD	 0x60000
+#define GPU_RESP 0x70000
 
 /* One control command: header type @type, body after the header. */
 static void gpu_cmd(struct env *e, void *cmd, size_t len)
@@ -195,12 +195,11 @@ static void gpu_draw(struct env *e)
 	uint32_t *fb = guest_mem_ptr(&e->vm.mem, GPU_FB, GPU_W * GPU_H * 4);
 	for (uint32_t i = 0; i < GPU_W * GPU_H; i++)
 		fb[i] = 0xff000000u | i * 2654435761u;
-	struct virtio_gpu_resource_create_2d c = {
-	    .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
-	    .resource_id = 1,
-	    .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
-	    .width = GPU_W,
-	    .height = GPU_H};
+	struct virtio_gpu_resource_create_2d c = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+						  .resource_id = 1,
+						  .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+						  .width = GPU_W,
+						  .height = GPU_H};
 	gpu_cmd(e, &c, sizeof(c));
 	struct {
 		struct virtio_gpu_resource_attach_backing a;
@@ -211,9 +210,8 @@ static void gpu_draw(struct env *e)
 		.m = {{.addr = GPU_FB, .length = 4096},
 		      {.addr = GPU_FB + 4096, .length = GPU_W * GPU_H * 4 - 4096}}};
 	gpu_cmd(e, &ab, sizeof(ab));
-	struct virtio_gpu_set_scanout sc = {.hdr.type = VIRTIO_GPU_CMD_SET_SCANOUT,
-					    .r = {0, 0, GPU_W, GPU_H},
-					    .resource_id = 1};
+	struct virtio_gpu_set_scanout sc = {
+	    .hdr.type = VIRTIO_GPU_CMD_SET_SCANOUT, .r = {0, 0, GPU_W, GPU_H}, .resource_id = 1};
 	gpu_cmd(e, &sc, sizeof(sc));
 	struct virtio_gpu_transfer_to_host_2d t = {.hdr.type = VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
 						   .r = {0, 0, GPU_W, GPU_H},
@@ -288,7 +286,8 @@ static bool restore(struct env *e, const uint8_t *data, size_t len)
 	struct snap_section s;
 	char err[256];
 	assert_int_equal(snap_reader_parse(&r, data, len, err, sizeof(err)), 0);
-	bool ok = snap_reader_find(&r, SNAP_SEC_VIRTIO_DEV, 0, &s) && virtio_dev_restore(e->dev, &s);
+	bool ok =
+	    snap_reader_find(&r, SNAP_SEC_VIRTIO_DEV, 0, &s) && virtio_dev_restore(e->dev, &s);
 	ok = ok && snap_reader_find(&r, SNAP_SEC_VIRTIO_PCI, 0, &s) &&
 	     virtio_pci_restore(e->vp, &s) && snap_section_done(&s);
 	snap_reader_finish(&r);
@@ -335,7 +334,8 @@ static void round_trip(enum kind kind)
 		assert_non_null(shown);
 		assert_int_equal(shown_rect.width, GPU_W);
 		assert_int_equal(shown->width, GPU_W);
-		assert_memory_equal(shown->data, guest_mem_ptr(&a->vm.mem, GPU_FB, GPU_W * GPU_H * 4),
+		assert_memory_equal(shown->data,
+				    guest_mem_ptr(&a->vm.mem, GPU_FB, GPU_W * GPU_H * 4),
 				    GPU_W * GPU_H * 4);
 		vgpu_set_presenter(vgpu_from_dev(b->dev), NULL, NULL);
 	}
@@ -347,7 +347,8 @@ static void round_trip(enum kind kind)
 	assert_true(b->dev->vq[0].ready);
 	assert_true(b->dev->vq[0].desc_gpa == a->drv.desc_gpa);
 	uint8_t status = 0;
-	assert_true(bus_access(&b->vm.mmio, MOVED_BAR + VIRTIO_PCI_COMMON_STATUS, &status, 1, false));
+	assert_true(
+	    bus_access(&b->vm.mmio, MOVED_BAR + VIRTIO_PCI_COMMON_STATUS, &status, 1, false));
 	assert_true(status & VIRTIO_CONFIG_S_DRIVER_OK);
 	assert_false(bus_access(&b->vm.mmio, LAYOUT_PCI_MMIO, &status, 1, false));
 	free(one);

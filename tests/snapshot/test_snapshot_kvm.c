@@ -49,8 +49,10 @@ static void bake(struct harness_ctx *ctx, const char *cmdline, const char *const
 {
 	char out[512];
 	snap_path(ctx, NULL, out, sizeof(out));
-	const char *argv[16] = {"bake", "--kernel", harness_guest("snap"), "--display", "none",
-				"--cmdline", cmdline, "--out", out, "--mem", "32"};
+	const char *argv[16] = {"bake",	     "--kernel", harness_guest("snap"),
+				"--display", "none",	 "--cmdline",
+				cmdline,     "--out",	 out,
+				"--mem",     "32"};
 	unsigned n = 11;
 	for (; extra && *extra && n < 14; extra++)
 		argv[n++] = *extra;

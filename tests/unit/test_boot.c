@@ -291,20 +291,27 @@ static void test_bzimage_cmdline_limit(void **state)
 	free(k);
 }
 
+/* Loading @k, cut to @cut bytes unless 0, fails with @ret and names @cause; frees @k. */
+static void expect_load_error(void **state, uint8_t *k, size_t len, size_t cut, int ret,
+			      const char *cause)
+{
+	struct boot_entry e;
+	char err[256];
+
+	assert_int_equal(load(*state, k, cut ? cut : len, NULL, NULL, 0, &e, err), ret);
+	assert_non_null(strstr(err, "kernel: "));
+	if (!strstr(err, cause))
+		fail_msg("error \"%s\" does not mention \"%s\"", err, cause);
+	free(k);
+}
+
 static void expect_bz_error(void **state, const struct bz_spec *s, size_t cut, int ret,
 			    const char *cause)
 {
 	size_t len;
 	uint8_t *k = make_bzimage(s, &len);
-	struct boot_entry e;
-	char err[256];
-	if (cut)
-		len = cut;
-	assert_int_equal(load(*state, k, len, NULL, NULL, 0, &e, err), ret);
-	assert_non_null(strstr(err, "kernel: "));
-	if (!strstr(err, cause))
-		fail_msg("error \"%s\" does not mention \"%s\"", err, cause);
-	free(k);
+
+	expect_load_error(state, k, len, cut, ret, cause);
 }
 
 static void test_bzimage_errors(void **state)
@@ -598,14 +605,8 @@ static void expect_elf_error(void **state, const struct elf_spec *s, size_t cut,
 {
 	size_t len;
 	uint8_t *k = make_elf(s, &len);
-	struct boot_entry e;
-	char err[256];
-	if (cut)
-		len = cut;
-	assert_int_equal(load(*state, k, len, NULL, NULL, 0, &e, err), ret);
-	if (!strstr(err, cause))
-		fail_msg("error \"%s\" does not mention \"%s\"", err, cause);
-	free(k);
+
+	expect_load_error(state, k, len, cut, ret, cause);
 }
 
 static void test_pvh_errors(void **state)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "gpu_commands.h"
 #include "virtio/gpu.h"
 #include "vring_driver.h"
 
@@ -37,12 +38,9 @@ struct fake_presenter {
 };
 
 struct fx {
-	struct guest_mem mem;
-	struct evloop *loop;
-	struct virtio_dev *d;
+	struct vring_device dev; /* first: see vring_device_teardown() */
 	struct vgpu *g;
 	struct vring_driver ctrl, cursor;
-	struct vring_signals sig;
 	struct fake_presenter p;
 };
 
@@ -97,37 +95,24 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || guest_mem_init(&f->mem, RAM_SIZE))
+	if (!f)
 		return -1;
 	*state = f;
-	f->loop = evloop_create();
-	f->d = virtio_gpu_create(&f->mem, f->loop, 640, 480);
-	if (!f->loop || !f->d)
+	if (vring_device_init(&f->dev, RAM_SIZE) ||
+	    vring_device_set(&f->dev, virtio_gpu_create(&f->dev.mem, f->dev.loop, 640, 480)))
 		return -1;
-	f->g = vgpu_from_dev(f->d);
-	vring_signals_attach(&f->sig, f->d);
-	vring_driver_init(&f->ctrl, &f->mem, &f->d->vq[0], 16, CTRL_RING);
-	vring_driver_init(&f->cursor, &f->mem, &f->d->vq[1], 16, CURSOR_RING);
-	f->d->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	f->g = vgpu_from_dev(f->dev.d);
+	vring_driver_init(&f->ctrl, &f->dev.mem, &f->dev.d->vq[0], 16, CTRL_RING);
+	vring_driver_init(&f->cursor, &f->dev.mem, &f->dev.d->vq[1], 16, CURSOR_RING);
+	f->dev.d->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
 	vgpu_set_presenter(f->g, &fp_ops, &f->p);
-	return f->d->ops->activate(f->d) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	f->d->ops->destroy(f->d);
-	evloop_destroy(f->loop);
-	guest_mem_finish(&f->mem);
-	free(f);
-	return 0;
+	return f->dev.d->ops->activate(f->dev.d) ? 0 : -1;
 }
 
 static void *gp(struct fx *f, uint64_t gpa)
 {
-	return f->mem.host + gpa;
+	return f->dev.mem.host + gpa;
 }
 
 /*
@@ -145,7 +130,7 @@ static uint32_t send_len(struct fx *f, const void *req, size_t len, uint32_t res
 	memcpy(gp(f, REQ), req, len);
 	memset(resp, 0xee, resp_len);
 	vring_driver_add(&f->ctrl, bufs, resp_len ? 2 : 1);
-	f->d->ops->queue_notify(f->d, 0);
+	f->dev.d->ops->queue_notify(f->dev.d, 0);
 	assert_true(vring_driver_get_used(&f->ctrl, &id, &used));
 	if (written)
 		*written = used;
@@ -267,7 +252,7 @@ static void test_display_info(void **state)
 	assert_int_equal(le32toh(r->pmodes[0].r.height), 480);
 	assert_int_equal(le32toh(r->pmodes[0].enabled), 1);
 	assert_int_equal(le32toh(r->pmodes[1].enabled), 0);
-	assert_true(f->d->host_features & (1ULL << VIRTIO_GPU_F_EDID));
+	assert_true(f->dev.d->host_features & (1ULL << VIRTIO_GPU_F_EDID));
 }
 
 static void test_edid(void **state)
@@ -357,16 +342,7 @@ static void test_resource_count_cap(void **state)
 static void test_short_and_unknown(void **state)
 {
 	struct fx *f = *state;
-	static const uint32_t types[] = {
-	    VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
-	    VIRTIO_GPU_CMD_RESOURCE_UNREF,
-	    VIRTIO_GPU_CMD_SET_SCANOUT,
-	    VIRTIO_GPU_CMD_RESOURCE_FLUSH,
-	    VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
-	    VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
-	    VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
-	    VIRTIO_GPU_CMD_GET_EDID,
-	};
+	static const uint32_t types[] = {GPU_BODY_COMMANDS};
 	struct virtio_gpu_ctrl_hdr h;
 
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -660,16 +636,20 @@ static void test_display_change(void **state)
 	uint32_t v, w, h;
 
 	vgpu_set_display_size(f->g, 640, 480);
-	assert_int_equal(f->sig.config, 0);
+	assert_int_equal(f->dev.sig.config, 0);
 	vgpu_set_display_size(f->g, 800, 600);
-	assert_int_equal(f->sig.config, 1);
-	f->d->ops->config_read(f->d, offsetof(struct virtio_gpu_config, events_read), &v, 4);
+	assert_int_equal(f->dev.sig.config, 1);
+	f->dev.d->ops->config_read(f->dev.d, offsetof(struct virtio_gpu_config, events_read), &v,
+				   4);
 	assert_int_equal(v, VIRTIO_GPU_EVENT_DISPLAY);
-	f->d->ops->config_read(f->d, offsetof(struct virtio_gpu_config, num_scanouts), &v, 4);
+	f->dev.d->ops->config_read(f->dev.d, offsetof(struct virtio_gpu_config, num_scanouts), &v,
+				   4);
 	assert_int_equal(v, 1);
 	v = VIRTIO_GPU_EVENT_DISPLAY;
-	f->d->ops->config_write(f->d, offsetof(struct virtio_gpu_config, events_clear), &v, 4);
-	f->d->ops->config_read(f->d, offsetof(struct virtio_gpu_config, events_read), &v, 4);
+	f->dev.d->ops->config_write(f->dev.d, offsetof(struct virtio_gpu_config, events_clear), &v,
+				    4);
+	f->dev.d->ops->config_read(f->dev.d, offsetof(struct virtio_gpu_config, events_read), &v,
+				   4);
 	assert_int_equal(v, 0);
 
 	struct virtio_gpu_ctrl_hdr q = hdr(VIRTIO_GPU_CMD_GET_DISPLAY_INFO);
@@ -696,7 +676,7 @@ static void send_cursor(struct fx *f, uint32_t type, uint32_t id, uint32_t hx, u
 
 	memcpy(gp(f, REQ), &c, sizeof(c));
 	vring_driver_add(&f->cursor, &b, 1);
-	f->d->ops->queue_notify(f->d, 1);
+	f->dev.d->ops->queue_notify(f->dev.d, 1);
 	assert_true(vring_driver_get_used(&f->cursor, &used_id, &len));
 	assert_int_equal(len, 0);
 }
@@ -743,31 +723,33 @@ static void test_unref_and_reset(void **state)
 	assert_int_equal(s.host_bytes, 0);
 
 	make_scanout(f);
-	f->d->ops->reset(f->d);
+	f->dev.d->ops->reset(f->dev.d);
 	assert_null(f->p.scanout);
 	vgpu_get_stats(f->g, &s);
 	assert_int_equal(s.host_bytes, 0);
 }
 
+#define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, vring_device_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_display_info, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_edid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_create_formats_and_limits, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource_count_cap, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_short_and_unknown, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_backing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_scanout_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_transfer_and_flush, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_flush_clipped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_held_image, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_held_image_covered, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_one_copy_when_released, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_display_change, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unref_and_reset, setup, teardown),
+	    FX_TEST(test_display_info),
+	    FX_TEST(test_edid),
+	    FX_TEST(test_create_formats_and_limits),
+	    FX_TEST(test_resource_count_cap),
+	    FX_TEST(test_short_and_unknown),
+	    FX_TEST(test_fence),
+	    FX_TEST(test_backing),
+	    FX_TEST(test_scanout_errors),
+	    FX_TEST(test_transfer_and_flush),
+	    FX_TEST(test_flush_clipped),
+	    FX_TEST(test_held_image),
+	    FX_TEST(test_held_image_covered),
+	    FX_TEST(test_one_copy_when_released),
+	    FX_TEST(test_display_change),
+	    FX_TEST(test_cursor),
+	    FX_TEST(test_unref_and_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,43 +15,27 @@
 #define BUF	 0x10000ULL
 
 struct fx {
-	struct guest_mem mem;
-	struct evloop *loop;
-	struct virtio_dev *d;
+	struct vring_device dev; /* first: see vring_device_teardown() */
 	struct vring_driver drv;
-	struct vring_signals sig;
 };
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || guest_mem_init(&f->mem, RAM_SIZE))
+	if (!f)
 		return -1;
 	*state = f;
-	f->loop = evloop_create();
-	f->d = virtio_rng_create(&f->mem, f->loop);
-	if (!f->loop || !f->d)
+	if (vring_device_init(&f->dev, RAM_SIZE) ||
+	    vring_device_set(&f->dev, virtio_rng_create(&f->dev.mem, f->dev.loop)))
 		return -1;
-	vring_signals_attach(&f->sig, f->d);
-	vring_driver_init(&f->drv, &f->mem, &f->d->vq[0], 16, RINGS);
-	return f->d->ops->activate(f->d) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	f->d->ops->destroy(f->d);
-	evloop_destroy(f->loop);
-	guest_mem_finish(&f->mem);
-	free(f);
-	return 0;
+	vring_driver_init(&f->drv, &f->dev.mem, &f->dev.d->vq[0], 16, RINGS);
+	return f->dev.d->ops->activate(f->dev.d) ? 0 : -1;
 }
 
 static uint8_t *host(struct fx *f, uint64_t gpa)
 {
-	return f->mem.host + gpa;
+	return f->dev.mem.host + gpa;
 }
 
 /* Whether @len bytes at @p still all hold @byte. */
@@ -72,7 +56,7 @@ static void test_fill(void **state)
 
 	memset(host(f, BUF), 0xaa, 0x3000);
 	uint16_t head = vring_driver_add(&f->drv, bufs, 3);
-	f->d->ops->queue_notify(f->d, 0);
+	f->dev.d->ops->queue_notify(f->dev.d, 0);
 	assert_true(vring_driver_get_used(&f->drv, &id, &len));
 	assert_int_equal(id, head);
 	assert_int_equal(len, 164);
@@ -81,7 +65,7 @@ static void test_fill(void **state)
 	assert_false(untouched(host(f, BUF + 0x2000), 100, 0xaa));
 	/* nothing written past the buffers */
 	assert_true(untouched(host(f, BUF + 0x2000 + 100), 0x100, 0xaa));
-	assert_int_equal(f->sig.queue[0], 1);
+	assert_int_equal(f->dev.sig.queue[0], 1);
 }
 
 static void test_several_and_malformed(void **state)
@@ -93,7 +77,7 @@ static void test_several_and_malformed(void **state)
 	vring_driver_add(&f->drv, &good, 1);
 	vring_driver_add(&f->drv, &bad, 1);
 	vring_driver_add(&f->drv, &good, 1);
-	f->d->ops->queue_notify(f->d, 0);
+	f->dev.d->ops->queue_notify(f->dev.d, 0);
 	uint32_t want[] = {32, 0, 32};
 	for (int i = 0; i < 3; i++) {
 		assert_true(vring_driver_get_used(&f->drv, &id, &len));
@@ -101,7 +85,7 @@ static void test_several_and_malformed(void **state)
 	}
 	assert_false(vring_driver_get_used(&f->drv, &id, &len));
 	/* one interrupt for the whole batch */
-	assert_int_equal(f->sig.queue[0], 1);
+	assert_int_equal(f->dev.sig.queue[0], 1);
 }
 
 /* Huge requests are served in part, as the spec allows. */
@@ -112,7 +96,7 @@ static void test_large_request_capped(void **state)
 	uint32_t id, len;
 
 	vring_driver_add(&f->drv, &big, 1);
-	f->d->ops->queue_notify(f->d, 0);
+	f->dev.d->ops->queue_notify(f->dev.d, 0);
 	assert_true(vring_driver_get_used(&f->drv, &id, &len));
 	assert_true(len > 0);
 	assert_true(len < (1U << 20));
@@ -126,7 +110,7 @@ static void test_readable_only(void **state)
 
 	memset(host(f, BUF), 0xaa, 32);
 	vring_driver_add(&f->drv, &b, 1);
-	f->d->ops->queue_notify(f->d, 0);
+	f->dev.d->ops->queue_notify(f->dev.d, 0);
 	assert_true(vring_driver_get_used(&f->drv, &id, &len));
 	assert_int_equal(len, 0);
 	assert_true(untouched(host(f, BUF), 32, 0xaa));
@@ -135,10 +119,12 @@ static void test_readable_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_fill, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_several_and_malformed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_large_request_capped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_readable_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fill, setup, vring_device_teardown),
+	    cmocka_unit_test_setup_teardown(test_several_and_malformed, setup,
+					    vring_device_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_request_capped, setup,
+					    vring_device_teardown),
+	    cmocka_unit_test_setup_teardown(test_readable_only, setup, vring_device_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,3 +166,35 @@ void vring_signals_attach(struct vring_signals *sig, struct virtio_dev *d)
 	d->transport = sig;
 	d->transport_ops = &vring_signals_ops;
 }
+
+int vring_device_init(struct vring_device *vd, uint64_t ram_size)
+{
+	if (guest_mem_init(&vd->mem, ram_size))
+		return -1;
+	vd->loop = evloop_create();
+	return vd->loop ? 0 : -1;
+}
+
+int vring_device_set(struct vring_device *vd, struct virtio_dev *d)
+{
+	vd->d = d;
+	if (!d)
+		return -1;
+	vring_signals_attach(&vd->sig, d);
+	return 0;
+}
+
+void vring_device_finish(struct vring_device *vd)
+{
+	if (vd->d)
+		vd->d->ops->destroy(vd->d);
+	evloop_destroy(vd->loop);
+	guest_mem_finish(&vd->mem);
+}
+
+int vring_device_teardown(void **state)
+{
+	vring_device_finish(*state);
+	free(*state);
+	return 0;
+}

@@ -35,6 +35,26 @@ struct vring_signals {
 	unsigned config;
 };
 
+/** A device under test with its guest RAM, its event loop and a counting transport. */
+struct vring_device {
+	struct guest_mem mem;
+	struct evloop *loop;
+	struct virtio_dev *d;
+	struct vring_signals sig;
+};
+
+/** Make @ram_size bytes of guest RAM and an event loop. Returns 0 or -1. */
+int vring_device_init(struct vring_device *vd, uint64_t ram_size);
+
+/** Take @d as the device and attach vd->sig to it; -1 for a NULL @d. */
+int vring_device_set(struct vring_device *vd, struct virtio_dev *d);
+
+/** Destroy the device (if set), the loop and the RAM. */
+void vring_device_finish(struct vring_device *vd);
+
+/** cmocka teardown for a calloc()ed fixture whose first member is a struct vring_device. */
+int vring_device_teardown(void **state);
+
 /** Lay out rings of @size at @base and configure @q (ready) as a transport would. */
 void vring_driver_init(struct vring_driver *drv, struct guest_mem *mem, struct virtq *q,
 		       uint16_t size, uint64_t base);
