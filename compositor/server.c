@@ -204,6 +204,14 @@ void server_finish(struct server *server)
 	/* Outputs and input devices go with the backend; their handlers free our state. */
 	if (server->backend)
 		wlr_backend_destroy(server->backend);
+	/*
+	 * The layout goes before the scene: wlroots 0.15's scene/layout glue
+	 * walks the scene's outputs when the layout is destroyed (and never
+	 * learns of the scene's own destruction), so the reverse order reads
+	 * freed memory.
+	 */
+	if (server->output_layout)
+		wlr_output_layout_destroy(server->output_layout);
 	if (server->scene)
 		wlr_scene_node_destroy(&server->scene->node);
 	wlr_xcursor_manager_destroy(server->xcursor_manager);
@@ -216,7 +224,5 @@ void server_finish(struct server *server)
 		wlr_allocator_destroy(server->allocator);
 	if (server->renderer)
 		wlr_renderer_destroy(server->renderer);
-	if (server->output_layout)
-		wlr_output_layout_destroy(server->output_layout);
 	*server = (struct server){0};
 }
