@@ -40,12 +40,19 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "mkimage: $*" >&2; }
+# first_file GLOB: the first existing file the (unquoted) glob names, or nothing
+first_file() {
+	for f in $1; do
+		[ -f "$f" ] && echo "$f" && return 0
+	done
+	return 0
+}
 die() { echo "mkimage: error: $*" >&2; exit 1; }
 
 [ -n "$name" ] || die "usage: mkimage.sh --init FILE [--list FILE] [--disk] NAME"
 [ -n "$list" ] || list=$here/images/$name.list
 [ -f "$list" ] || die "no package list $list"
-[ -n "$init" ] && [ -f "$init" ] || die "--init must name the inlay-init binary"
+if [ -z "$init" ] || [ ! -f "$init" ]; then die "--init must name the inlay-init binary"; fi
 [ "$disk" = 0 ] || command -v mkfs.erofs >/dev/null ||
 	die "--disk needs mkfs.erofs (the package erofs-utils)"
 
@@ -65,8 +72,9 @@ release=""
 if [ -n "$modules" ]; then
 	release=$(dpkg-query -W -f '${Depends}' linux-image-amd64 2>/dev/null |
 		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
-	[ -n "$release" ] && [ -f "/lib/modules/$release/modules.dep" ] ||
+	if [ -z "$release" ] || [ ! -f "/lib/modules/$release/modules.dep" ]; then
 		die "module lines in $list need the package linux-image-amd64 installed"
+	fi
 fi
 
 recipe=1
@@ -90,18 +98,24 @@ if [ -f "$out/done" ]; then
 fi
 
 log "building image $name into $out"
+# apt's download user cannot write into a root-owned cache; as root, download as root.
+sandbox_user=_apt
+[ "$(id -u)" != 0 ] || sandbox_user=root
 stage=$out.stage
 rm -rf "$stage" "$out.tmp" "$out"
 mkdir -p "$stage" "$out.tmp"
 for pkg_ver in $resolved; do
 	pkg=${pkg_ver%%=*}
 	ver=${pkg_ver#*=}
-	deb=$(ls "$cache/debs/${pkg}_$(echo "$ver" | sed 's/:/%3a/')_"*.deb 2>/dev/null | head -n1 || true)
+	# apt names the file PACKAGE_VERSION_ARCH.deb with ':' as %3a
+	deb_glob="$cache/debs/${pkg}_$(echo "$ver" | sed 's/:/%3a/')_*.deb"
+	deb=$(first_file "$deb_glob")
 	if [ -z "$deb" ]; then
 		log "downloading $pkg $ver"
-		(cd "$cache/debs" && apt-get download -q=2 "$pkg=$ver") >&2 ||
+		(cd "$cache/debs" && apt-get download -q=2 -o "APT::Sandbox::User=$sandbox_user" "$pkg=$ver") >&2 ||
 			die "cannot download package '$pkg' $ver"
-		deb=$(ls "$cache/debs/${pkg}_$(echo "$ver" | sed 's/:/%3a/')_"*.deb | head -n1)
+		deb=$(first_file "$deb_glob")
+		[ -n "$deb" ] || die "apt-get download of '$pkg' left no .deb"
 	fi
 	log "unpacking $(basename "$deb")"
 	dpkg-deb -x "$deb" "$stage"
@@ -130,12 +144,13 @@ if [ -n "$modules" ]; then
 		echo "$m" >> "$stage/etc/inlay/modules"
 		wanted="$wanted ${line%%:*} ${line#*:}"
 	done
-	for path in $(printf '%s\n' $wanted | sort -u); do
+	wanted=$(echo "$wanted" | tr ' ' '\n' | grep -v '^$' | sort -u)
+	for path in $wanted; do
 		mkdir -p "$stage$moddir/$(dirname "$path")"
 		cp "$moddir/$path" "$stage$moddir/$path"
 		grep -E "^$path:" "$dep" >> "$stage$moddir/modules.dep"
 	done
-	log "added $(printf '%s\n' $wanted | sort -u | wc -l) modules of $release"
+	log "added $(echo "$wanted" | wc -l) modules of $release"
 fi
 
 for d in proc sys dev run tmp root etc newroot; do mkdir -p "$stage/$d"; done

@@ -15,7 +15,7 @@ die() { echo "stock-kernel: error: $*" >&2; exit 1; }
 release=$(dpkg-query -W -f '${Depends}' linux-image-amd64 2>/dev/null |
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 bz=/boot/vmlinuz-$release
-[ -n "$release" ] && [ -f "$bz" ] || die "install the package linux-image-amd64"
+if [ -z "$release" ] || [ ! -f "$bz" ]; then die "install the package linux-image-amd64"; fi
 if [ "${1:-}" = --bzimage ]; then
 	echo "$bz"
 	exit 0

@@ -326,8 +326,8 @@ static int supervise(pid_t app, const sigset_t *wait_set)
 			if (pid == app) {
 				int v = exit_value(status);
 				if (v)
-					fprintf(stderr, "inlay-init: %s ended with status %d\n",
-						"the app", v);
+					fprintf(stderr,
+						"inlay-init: the app ended with status %d\n", v);
 				return v;
 			}
 		}
@@ -350,7 +350,6 @@ int main(void)
 	sigaddset(&wait_set, SIGUSR2);
 	sigaddset(&wait_set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &wait_set, &old_mask);
-	signal(SIGINT, SIG_IGN);
 
 	mount_all();
 	console_open();

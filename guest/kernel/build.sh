@@ -43,7 +43,11 @@ for tool in make gcc bison flex bc; do
 done
 
 patches=""
-[ "$variant" = pvm ] && patches=$(ls "$here"/patches/*.patch 2>/dev/null | sort)
+if [ "$variant" = pvm ]; then
+	for p in "$here"/patches/*.patch; do
+		[ -f "$p" ] && patches="$patches $p"
+	done
+fi
 
 # Bump when the way the inputs become a kernel changes.
 recipe=1

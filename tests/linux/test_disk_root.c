@@ -4,7 +4,7 @@
  * the base image as erofs (mkimage.sh --disk), a small initramfs with only
  * inlay-init, and inlay.root=/dev/vda on the command line. inlay-init must
  * move to that root before it says INLAY-READY, and the disk must refuse
- * writes.
+ * writes. The shell is the app: its non-zero exit reaches the exit port.
  *
  *   test_disk_root VMM KERNEL_SH MKIMAGE_SH INIT
  */
@@ -60,9 +60,10 @@ int main(int argc, char **argv)
 		"echo x | dd of=/dev/vda conv=fsync 2>/dev/null || echo WRITE-$((40+2))-REFUSED");
 	tap_ok(vm_expect(vm, "WRITE-42-REFUSED", CMD_TIMEOUT), "the read-only disk refuses writes");
 
-	vm_send(vm, "poweroff");
+	/* The shell is the app here: its exit status goes to the exit port. */
+	vm_send(vm, "exit 3");
 	st = vm_wait(vm, CMD_TIMEOUT);
-	tap_ok(st == 0, "poweroff ends inlay-vmm with status 0 (got %d)", st);
+	tap_ok(st == 5, "the app's exit status 3 ends inlay-vmm with status 5 (got %d)", st);
 out:
 	vm_destroy(vm);
 	return tap_done();
