@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #define SNAP_PATH_MAX 4096
+/* virtio-console, the disks, rng, gpu, keyboard and tablet */
+#define SNAP_MAX_VIRTIO (VMM_MAX_DISKS + 5)
 
 /* The machine description, with the strings it points to. */
 struct snap_image {
@@ -40,7 +42,7 @@ struct snap_image {
 	uint32_t gpu_width, gpu_height;
 	bool input;
 	uint32_t nr_virtio;
-	uint16_t virtio_ids[SNAP_MAX_SECTIONS];
+	uint16_t virtio_ids[SNAP_MAX_VIRTIO];
 };
 
 static uint64_t snap_realtime_ns(void)
@@ -320,7 +322,7 @@ static bool snap_get_config(struct snap_image *img)
 	snap_get_u32(&s, &img->gpu_height);
 	snap_get_u8(&s, &input);
 	snap_get_u32(&s, &img->nr_virtio);
-	if (s.failed || img->nr_virtio > VMM_MAX_DISKS + 5)
+	if (s.failed || img->nr_virtio > SNAP_MAX_VIRTIO)
 		return snap_fail(&s);
 	for (unsigned i = 0; i < img->nr_virtio; i++)
 		snap_get_u16(&s, &img->virtio_ids[i]);
@@ -528,7 +530,7 @@ int snap_restore(const struct snap_image *img, const struct snap_machine *m, cha
 			 vm->nr_vcpus);
 		return -EINVAL;
 	}
-	/* The irqchip first: LAPIC state is per vCPU but routes through it. */
+	/* The interrupt controllers and clock first, then the vCPUs that use them. */
 	uint64_t now = snap_realtime_ns();
 	uint64_t advance = now > img->saved_ns ? now - img->saved_ns : 0;
 	int ret = snap_vm_restore(vm, &img->reader, advance, why, sizeof(why));
