@@ -95,7 +95,8 @@ static bool get_blob(struct snap_section *s, void *p, size_t len)
 	return snap_get_bytes(s, p, len);
 }
 
-#define VCPU_GET(req, obj, what)                                                                   \
+/* One vCPU ioctl; on failure the message names the vCPU, @what and the cause. */
+#define VCPU_IOCTL(req, obj, what)                                                                 \
 	do {                                                                                       \
 		if (ioctl(vcpu->fd, req, obj) < 0) {                                               \
 			ret = -errno;                                                              \
@@ -104,9 +105,8 @@ static bool get_blob(struct snap_section *s, void *p, size_t len)
 		}                                                                                  \
 	} while (0)
 
-int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t errlen)
-{
-	int kvm_fd = vcpu->vm->kvm_fd, ret = 0;
+/* The fixed-size part of a vCPU's KVM state, saved and restored alike. */
+struct vcpu_kvm_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_lapic_state lapic;
@@ -114,6 +114,12 @@ int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t e
 	struct kvm_debugregs dregs;
 	struct kvm_mp_state mp;
 	struct kvm_xcrs xcrs;
+};
+
+int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t errlen)
+{
+	int kvm_fd = vcpu->vm->kvm_fd, ret = 0;
+	struct vcpu_kvm_state st;
 	size_t xsize = snap_xsave_size(kvm_fd);
 	void *fpu = calloc(1, xsize ? xsize : sizeof(struct kvm_fpu));
 	struct kvm_msr_list *list = snap_msr_list(kvm_fd);
@@ -123,36 +129,36 @@ int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t e
 		snprintf(err, errlen, "vCPU %u: cannot read KVM's MSR list", vcpu->id);
 		goto out;
 	}
-	VCPU_GET(KVM_GET_REGS, &regs, "KVM_GET_REGS");
-	VCPU_GET(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	VCPU_IOCTL(KVM_GET_REGS, &st.regs, "KVM_GET_REGS");
+	VCPU_IOCTL(KVM_GET_SREGS, &st.sregs, "KVM_GET_SREGS");
 	if (xsize)
-		VCPU_GET(xsize > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, fpu,
-			 "KVM_GET_XSAVE");
+		VCPU_IOCTL(xsize > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, fpu,
+			   "KVM_GET_XSAVE");
 	else
-		VCPU_GET(KVM_GET_FPU, fpu, "KVM_GET_FPU");
+		VCPU_IOCTL(KVM_GET_FPU, fpu, "KVM_GET_FPU");
 	bool has_xcrs = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
 	if (has_xcrs)
-		VCPU_GET(KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS");
-	VCPU_GET(KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
-	VCPU_GET(KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS");
-	VCPU_GET(KVM_GET_DEBUGREGS, &dregs, "KVM_GET_DEBUGREGS");
-	VCPU_GET(KVM_GET_MP_STATE, &mp, "KVM_GET_MP_STATE");
+		VCPU_IOCTL(KVM_GET_XCRS, &st.xcrs, "KVM_GET_XCRS");
+	VCPU_IOCTL(KVM_GET_LAPIC, &st.lapic, "KVM_GET_LAPIC");
+	VCPU_IOCTL(KVM_GET_VCPU_EVENTS, &st.events, "KVM_GET_VCPU_EVENTS");
+	VCPU_IOCTL(KVM_GET_DEBUGREGS, &st.dregs, "KVM_GET_DEBUGREGS");
+	VCPU_IOCTL(KVM_GET_MP_STATE, &st.mp, "KVM_GET_MP_STATE");
 	msrs->nmsrs = list->nmsrs;
 	for (uint32_t i = 0; i < list->nmsrs; i++)
 		msrs->entries[i].index = list->indices[i];
 	snap_msrs_xfer(vcpu->fd, KVM_GET_MSRS, msrs);
 
-	put_blob(w, &regs, sizeof(regs));
-	put_blob(w, &sregs, sizeof(sregs));
+	put_blob(w, &st.regs, sizeof(st.regs));
+	put_blob(w, &st.sregs, sizeof(st.sregs));
 	snap_put_u8(w, xsize ? SNAP_FPU_XSAVE : SNAP_FPU_LEGACY);
 	put_blob(w, fpu, xsize ? xsize : sizeof(struct kvm_fpu));
 	snap_put_u8(w, has_xcrs);
 	if (has_xcrs)
-		put_blob(w, &xcrs, sizeof(xcrs));
-	put_blob(w, &lapic, sizeof(lapic));
-	put_blob(w, &events, sizeof(events));
-	put_blob(w, &dregs, sizeof(dregs));
-	snap_put_u32(w, mp.mp_state);
+		put_blob(w, &st.xcrs, sizeof(st.xcrs));
+	put_blob(w, &st.lapic, sizeof(st.lapic));
+	put_blob(w, &st.events, sizeof(st.events));
+	put_blob(w, &st.dregs, sizeof(st.dregs));
+	snap_put_u32(w, st.mp.mp_state);
 	snap_put_u32(w, msrs->nmsrs);
 	for (uint32_t i = 0; i < msrs->nmsrs; i++) {
 		snap_put_u32(w, msrs->entries[i].index);
@@ -165,26 +171,10 @@ out:
 	return ret;
 }
 
-#define VCPU_SET(req, obj, what)                                                                   \
-	do {                                                                                       \
-		if (ioctl(vcpu->fd, req, obj) < 0) {                                               \
-			ret = -errno;                                                              \
-			snprintf(err, errlen, "vCPU %u: KVM refused the saved %s: %s", vcpu->id,   \
-				 what, strerror(errno));                                           \
-			goto out;                                                                  \
-		}                                                                                  \
-	} while (0)
-
 int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size_t errlen)
 {
 	int kvm_fd = vcpu->vm->kvm_fd, ret = 0;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_lapic_state lapic;
-	struct kvm_vcpu_events events;
-	struct kvm_debugregs dregs;
-	struct kvm_mp_state mp;
-	struct kvm_xcrs xcrs;
+	struct vcpu_kvm_state st;
 	uint8_t fpu_kind = 0, has_xcrs = 0;
 	uint32_t nmsrs = 0;
 	size_t xsize = snap_xsave_size(kvm_fd);
@@ -195,8 +185,8 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	get_blob(s, &regs, sizeof(regs));
-	get_blob(s, &sregs, sizeof(sregs));
+	get_blob(s, &st.regs, sizeof(st.regs));
+	get_blob(s, &st.sregs, sizeof(st.sregs));
 	snap_get_u8(s, &fpu_kind);
 	if (fpu_kind != (xsize ? SNAP_FPU_XSAVE : SNAP_FPU_LEGACY)) {
 		ret = -EINVAL;
@@ -210,15 +200,15 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 	if (has_xcrs > 1)
 		snap_fail(s);
 	if (has_xcrs)
-		get_blob(s, &xcrs, sizeof(xcrs));
-	get_blob(s, &lapic, sizeof(lapic));
-	get_blob(s, &events, sizeof(events));
-	get_blob(s, &dregs, sizeof(dregs));
-	memset(&mp, 0, sizeof(mp));
-	snap_get_u32(s, &mp.mp_state);
+		get_blob(s, &st.xcrs, sizeof(st.xcrs));
+	get_blob(s, &st.lapic, sizeof(st.lapic));
+	get_blob(s, &st.events, sizeof(st.events));
+	get_blob(s, &st.dregs, sizeof(st.dregs));
+	memset(&st.mp, 0, sizeof(st.mp));
+	snap_get_u32(s, &st.mp.mp_state);
 	snap_get_u32(s, &nmsrs);
-	if (s->failed || nmsrs > SNAP_MAX_MSRS || mp.mp_state > KVM_MP_STATE_AP_RESET_HOLD ||
-	    (has_xcrs && xcrs.nr_xcrs > KVM_MAX_XCRS)) {
+	if (s->failed || nmsrs > SNAP_MAX_MSRS || st.mp.mp_state > KVM_MP_STATE_AP_RESET_HOLD ||
+	    (has_xcrs && st.xcrs.nr_xcrs > KVM_MAX_XCRS)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "vCPU %u: values out of range", vcpu->id);
 		goto out;
@@ -242,20 +232,20 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 		goto out;
 	}
 	/* The order QEMU uses: sregs (APIC base) before MSRs and the LAPIC. */
-	VCPU_SET(KVM_SET_REGS, &regs, "registers");
+	VCPU_IOCTL(KVM_SET_REGS, &st.regs, "KVM refused the saved registers");
 	if (xsize)
-		VCPU_SET(KVM_SET_XSAVE, fpu, "XSAVE state");
+		VCPU_IOCTL(KVM_SET_XSAVE, fpu, "KVM refused the saved XSAVE state");
 	else
-		VCPU_SET(KVM_SET_FPU, fpu, "FPU state");
+		VCPU_IOCTL(KVM_SET_FPU, fpu, "KVM refused the saved FPU state");
 	if (has_xcrs && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0)
-		VCPU_SET(KVM_SET_XCRS, &xcrs, "XCRs");
-	VCPU_SET(KVM_SET_SREGS, &sregs, "segment and control registers");
+		VCPU_IOCTL(KVM_SET_XCRS, &st.xcrs, "KVM refused the saved XCRs");
+	VCPU_IOCTL(KVM_SET_SREGS, &st.sregs, "KVM refused the saved segment and control registers");
 	snap_msrs_xfer(vcpu->fd, KVM_SET_MSRS, msrs);
-	VCPU_SET(KVM_SET_MP_STATE, &mp, "mp_state");
-	VCPU_SET(KVM_SET_LAPIC, &lapic, "LAPIC");
-	events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
-	VCPU_SET(KVM_SET_VCPU_EVENTS, &events, "pending events");
-	VCPU_SET(KVM_SET_DEBUGREGS, &dregs, "debug registers");
+	VCPU_IOCTL(KVM_SET_MP_STATE, &st.mp, "KVM refused the saved mp_state");
+	VCPU_IOCTL(KVM_SET_LAPIC, &st.lapic, "KVM refused the saved LAPIC");
+	st.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	VCPU_IOCTL(KVM_SET_VCPU_EVENTS, &st.events, "KVM refused the saved pending events");
+	VCPU_IOCTL(KVM_SET_DEBUGREGS, &st.dregs, "KVM refused the saved debug registers");
 out:
 	free(fpu);
 	free(msrs);
