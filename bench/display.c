@@ -11,24 +11,17 @@
  *
  *   bench_display --compositor PATH [--seconds S] [--rate HZ]
  */
+#include "bench_util.h"
 #include "display/display.h"
 #include "virtio/gpu.h"
 #include "vring_driver.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <linux/virtio_gpu.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RAM_SIZE (64ULL << 20)
@@ -62,14 +55,6 @@ struct bench {
 	struct presenter_stats pstats0;
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *gp(struct bench *b, uint64_t gpa)
 {
 	return b->mem.host + gpa;
@@ -88,13 +73,13 @@ static void queue_cmd(struct bench *b, unsigned i, const void *cmd, uint32_t len
 /* Run the @n commands queued in slots 0..n-1; true when all were answered OK. */
 static bool kick(struct bench *b, unsigned n, uint64_t *cpu)
 {
-	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t t0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	uint32_t id, len;
 	bool ok = true;
 
 	b->dev->ops->queue_notify(b->dev, 0);
 	if (cpu)
-		*cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+		*cpu = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	for (unsigned i = 0; i < n; i++) {
 		struct virtio_gpu_ctrl_hdr *r = gp(b, RESP + 0x1000ULL * i);
 
@@ -153,7 +138,7 @@ static void handle_tick(void *opaque, uint32_t events)
 	if (read(b->timer, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
 	if (b->flushes == b->warmup) {
-		b->start_ns = clock_ns(CLOCK_MONOTONIC);
+		b->start_ns = bench_clock_ns(CLOCK_MONOTONIC);
 		vgpu_get_stats(vgpu_from_dev(b->dev), &b->stats0);
 		display_get_stats(b->display, &b->pstats0);
 		b->cpu_ns = b->cpu_ns_max = 0;
@@ -173,7 +158,7 @@ static void handle_tick(void *opaque, uint32_t events)
 	if (cpu > b->cpu_ns_max)
 		b->cpu_ns_max = cpu;
 	if (++b->flushes == b->warmup + b->target) {
-		b->end_ns = clock_ns(CLOCK_MONOTONIC);
+		b->end_ns = bench_clock_ns(CLOCK_MONOTONIC);
 		evloop_stop(b->loop, 0);
 	}
 }
@@ -241,43 +226,10 @@ out:
 	return ret;
 }
 
-/* A private headless inlay-compositor; returns its pid. */
-static pid_t start_compositor(const char *path, char *dir, size_t dirlen)
-{
-	char sock[64], sockpath[160];
-
-	snprintf(dir, dirlen, "/tmp/inlay-bench-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "bench-display-%d", getpid());
-	setenv("XDG_RUNTIME_DIR", dir, 1);
-	setenv("WAYLAND_DISPLAY", sock, 1);
-	setenv("WLR_BACKENDS", "headless", 1);
-	setenv("WLR_RENDERER", "pixman", 1);
-	setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(path, "inlay-compositor", "--socket", sock, (char *)NULL);
-		_exit(127);
-	}
-	snprintf(sockpath, sizeof(sockpath), "%s/%s", dir, sock);
-	for (int i = 0; i < 500 && pid > 0; i++) {
-		if (access(sockpath, F_OK) == 0)
-			return pid;
-		usleep(10000);
-	}
-	return -1;
-}
+static const char usage[] = "usage: bench_display --compositor PATH [--seconds S] [--rate HZ]\n";
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"compositor", required_argument, NULL, 'c'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"rate", required_argument, NULL, 'r'},
-	    {NULL, 0, NULL, 0},
-	};
 	static const struct run runs[] = {
 	    {"1280x720 full", 1280, 720, false},
 	    {"1280x720 small", 1280, 720, true},
@@ -286,40 +238,40 @@ int main(int argc, char **argv)
 	};
 	const char *compositor = NULL;
 	double seconds = 3;
-	unsigned rate = 120;
+	int rate = 120, ret = 0;
 	char dir[64];
-	int opt, ret = 0;
+	const struct bench_opt opts[] = {
+	    {"compositor", .str = &compositor},
+	    {"seconds", .real = &seconds},
+	    {"rate", .num = &rate},
+	    {0},
+	};
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'c')
-			compositor = optarg;
-		else if (opt == 's')
-			seconds = atof(optarg);
-		else if (opt == 'r')
-			rate = (unsigned)atoi(optarg);
-		else
-			return 2;
-	}
-	if (!compositor || seconds <= 0 || rate == 0 || rate > 1000) {
-		fprintf(stderr,
-			"usage: bench_display --compositor PATH [--seconds S] [--rate HZ]\n");
+	bench_parse_opts(argc, argv, opts, usage);
+	if (!compositor || seconds <= 0 || rate < 1 || rate > 1000) {
+		fputs(usage, stderr);
 		return 2;
 	}
-	pid_t pid = start_compositor(compositor, dir, sizeof(dir));
+	char sock[64];
+	pid_t pid = -1;
+
+	snprintf(dir, sizeof(dir), "/tmp/inlay-bench-XXXXXX");
+	snprintf(sock, sizeof(sock), "bench-display-%d", getpid());
+	if (mkdtemp(dir))
+		pid = bench_start_compositor(compositor, dir, sock);
 	if (pid < 0) {
 		fprintf(stderr, "bench_display: %s did not start\n", compositor);
 		return 1;
 	}
 	printf(
-	    "guest flushes at %u Hz for %.0f s each; headless inlay-compositor, pixman, 60 Hz\n\n",
+	    "guest flushes at %d Hz for %.0f s each; headless inlay-compositor, pixman, 60 Hz\n\n",
 	    rate, seconds);
 	printf("| run | damage | CPU us/flush | max us | bytes copied/flush | = damage once | "
 	       "catch-up bytes/flush | flush->commit ms | max ms | commits/s |\n");
 	printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]) && !ret; i++)
 		ret = run_one(&runs[i], seconds, rate);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	bench_stop_compositor(pid);
 	rmdir(dir);
 	return ret;
 }

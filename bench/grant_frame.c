@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "harness.h"
 #include "shm-buffer.h"
 
@@ -33,14 +33,6 @@ struct rig {
 	struct surface *parent, *surface;
 	int32_t x, y; /* the measured surface on screen */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* CPU time of every thread of @pid, from the scheduler's own accounting. */
 static int64_t cpu_ns(pid_t pid)
@@ -124,62 +116,52 @@ static double measure_frames(struct rig *r, int frames)
 	return (double)(cpu_ns(r->h->compositor_pid) - start) / frames;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Median microseconds from motion request to the client's wl_pointer.motion. */
 static double measure_input(struct rig *r, int moves)
 {
 	struct pointer_state *p = &r->child->pointer_state;
-	double *lat = calloc(moves, sizeof(*lat)), result;
+	double *lat = calloc(moves, sizeof(*lat));
+	struct bench_stats st;
 
 	for (int i = 0; i < moves; i++) {
 		int before = p->motions + p->enters;
 		int64_t sent;
 
-		sent = now_ns();
+		sent = (int64_t)bench_clock_ns(CLOCK_MONOTONIC);
 		input_move(r->input, r->x + 10 + i % 50, r->y + 10 + i % 40);
 		wait_until(r->h, p->motions + p->enters > before);
 		lat[i] = (p->last_event_ns - sent) / 1000.0;
 	}
-	result = median(lat, moves);
+	bench_summarize(lat, moves, &st);
 	free(lat);
-	return result;
+	return st.median;
 }
 
 static void report(const char *what, const char *unit, double *v, int n)
 {
-	double med = median(v, n);
+	struct bench_stats st;
 
-	printf("%-28s median %9.1f %s  min %9.1f  max %9.1f  (%d runs)\n", what, med, unit, v[0],
-	       v[n - 1], n);
+	bench_summarize(v, n, &st);
+	printf("%-28s median %9.1f %s  min %9.1f  max %9.1f  (%d runs)\n", what, st.median, unit,
+	       st.min, st.max, n);
 }
+
+static const char usage[] = "usage: grant_frame [--runs N] [--frames N] [--moves N]\n";
 
 int main(int argc, char *argv[])
 {
 	int runs = 10, frames = 120, moves = 200;
 	double *frame[2], *input[2];
+	const struct bench_opt opts[] = {
+	    {"runs", .num = &runs},
+	    {"frames", .num = &frames},
+	    {"moves", .num = &moves},
+	    {0},
+	};
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--runs") == 0)
-			runs = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--frames") == 0)
-			frames = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--moves") == 0)
-			moves = atoi(argv[i + 1]);
-	}
+	bench_parse_opts(argc, argv, opts, usage);
 	if (runs < 1 || frames < 1 || moves < 1) {
-		fprintf(stderr, "usage: %s [--runs N] [--frames N] [--moves N]\n", argv[0]);
+		fputs(usage, stderr);
 		return 1;
 	}
 	for (int m = 0; m < 2; m++) {

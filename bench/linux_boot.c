@@ -11,14 +11,13 @@
  * Guest kernel time is emulated on software-virtualized hosts: quote the
  * ratio, not the seconds.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "tests/linux/harness.h"
 #include "vmm/cpuid.h"
 
@@ -36,21 +35,13 @@ struct opts {
 	int runs;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs a build script; returns the path it printed and how long it took. */
 static char *timed_script(char *const *argv, double *secs)
 {
-	double t0 = now_s();
+	double t0 = bench_now_ms();
 	char *path = harness_script_path(argv);
 
-	*secs = now_s() - t0;
+	*secs = (bench_now_ms() - t0) / 1e3;
 	return path;
 }
 
@@ -141,71 +132,33 @@ static double boot_to_ready(const struct opts *o, enum peer p, const struct boot
 	return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+static const char usage[] = "usage: linux_boot --inlay P --qemu P [--qemu-bios F] --kernel-sh P "
+			    "--mkimage-sh P --init P [--runs N]\n";
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"inlay", required_argument, NULL, 'i'},
-	    {"qemu", required_argument, NULL, 'q'},
-	    {"qemu-bios", required_argument, NULL, 'b'},
-	    {"kernel-sh", required_argument, NULL, 'k'},
-	    {"mkimage-sh", required_argument, NULL, 'm'},
-	    {"init", required_argument, NULL, 'n'},
-	    {"runs", required_argument, NULL, 'r'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct opts o = {.qemu_bios = "qboot.rom", .runs = 5};
-	double t[NR_PEERS][MAX_RUNS], k_cached, i_cached, i_first, med[NR_PEERS];
+	double t[NR_PEERS][MAX_RUNS], k_cached, i_cached, i_first;
+	struct bench_stats st[NR_PEERS];
 	static struct boot_files f;
 	char debs[1024];
 	char *kdir, *idir;
-	int c, n[NR_PEERS] = {0};
+	int n[NR_PEERS] = {0};
+	const struct bench_opt opts[] = {
+	    {"inlay", .str = &o.inlay},
+	    {"qemu", .str = &o.qemu},
+	    {"qemu-bios", .str = &o.qemu_bios},
+	    {"kernel-sh", .str = &o.kernel_sh},
+	    {"mkimage-sh", .str = &o.mkimage_sh},
+	    {"init", .str = &o.init},
+	    {"runs", .num = &o.runs},
+	    {0},
+	};
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			o.inlay = optarg;
-			break;
-		case 'q':
-			o.qemu = optarg;
-			break;
-		case 'b':
-			o.qemu_bios = optarg;
-			break;
-		case 'k':
-			o.kernel_sh = optarg;
-			break;
-		case 'm':
-			o.mkimage_sh = optarg;
-			break;
-		case 'n':
-			o.init = optarg;
-			break;
-		case 'r':
-			o.runs = atoi(optarg);
-			break;
-		default:
-			return 2;
-		}
-	}
+	bench_parse_opts(argc, argv, opts, usage);
 	if (!o.inlay || !o.qemu || !o.kernel_sh || !o.mkimage_sh || !o.init || o.runs < 1 ||
 	    o.runs > MAX_RUNS) {
-		fprintf(stderr,
-			"usage: linux_boot --inlay P --qemu P [--qemu-bios F] --kernel-sh P "
-			"--mkimage-sh P --init P [--runs 1-%d]\n",
-			MAX_RUNS);
+		fputs(usage, stderr);
 		return 2;
 	}
 	harness_require_kvm();
@@ -262,11 +215,12 @@ int main(int argc, char **argv)
 			printf("%-15s  no successful run\n", peer_name[p]);
 			return 1;
 		}
-		med[p] = median(t[p], n[p]);
-		printf("%-15s  median %.2f s  min %.2f s  max %.2f s\n", peer_name[p], med[p],
-		       t[p][0], t[p][n[p] - 1]);
+		bench_summarize(t[p], n[p], &st[p]);
+		printf("%-15s  median %.2f s  min %.2f s  max %.2f s\n", peer_name[p], st[p].median,
+		       st[p].min, st[p].max);
 	}
-	printf("ratio qemu/inlay-vmm (median): %.2f\n", med[PEER_QEMU] / med[PEER_INLAY]);
+	printf("ratio qemu/inlay-vmm (median): %.2f\n",
+	       st[PEER_QEMU].median / st[PEER_INLAY].median);
 	free(kdir);
 	free(idir);
 	return 0;

@@ -15,24 +15,17 @@
  * snapshot is taken with "idle", so each clone reports once and then halts.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/prctl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "bench_util.h"
 
 #define MAX_RUNS       1000
 #define MAX_CLONES     200
@@ -48,84 +41,6 @@ struct bench {
 	int runs, clones;
 	char dir[64];
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void die(const char *what, const char *arg)
-{
-	fprintf(stderr, "bench: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
-	exit(1);
-}
-
-/*
- * Start @argv with stdout (or with @err_stream, stderr) on a pipe returned
- * in *@out; stdin and the other stream on /dev/null.
- */
-static pid_t spawn_stream(char *const *argv, int *out, bool err_stream)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die("pipe", strerror(errno));
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], err_stream ? 2 : 1);
-	posix_spawn_file_actions_addopen(&fa, err_stream ? 1 : 2, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (err)
-		die("cannot start", argv[0]);
-	*out = p[0];
-	return pid;
-}
-
-static pid_t spawn(char *const *argv, int *out)
-{
-	return spawn_stream(argv, out, false);
-}
-
-static void stop(pid_t pid, int fd)
-{
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(fd);
-}
-
-/* Read @fd until @needle (NULL: any byte) arrives; false on EOF or timeout. */
-static bool wait_for(int fd, const char *needle)
-{
-	char buf[4096];
-	size_t have = 0;
-	double end = now_ms() + WAIT_MS;
-	while (now_ms() < end) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			return false;
-		if (!needle)
-			return true;
-		have += (size_t)n;
-		buf[have] = '\0';
-		if (strstr(buf, needle))
-			return true;
-		if (have > sizeof(buf) / 2) {
-			size_t keep = strlen(needle);
-			memmove(buf, buf + have - keep, keep);
-			have = keep;
-		}
-	}
-	return false;
-}
 
 static void path(const struct bench *b, const char *name, char *out, size_t len)
 {
@@ -158,13 +73,12 @@ static void bake(const struct bench *b, const char *name, const char *args)
 		argv[13] = "320x240";
 	}
 	int fd;
-	pid_t pid = spawn(argv, &fd);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	pid_t pid = bench_spawn(argv, &fd, false);
+	int st = bench_reap(pid);
+
 	close(fd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		die("bake failed", name);
+		bench_die("bake failed: %s", name);
 }
 
 static void qemu_argv(const struct bench *b, const char *incoming, char **argv)
@@ -213,11 +127,11 @@ static void qemu_argv(const struct bench *b, const char *incoming, char **argv)
 static void hmp(int s, const char *cmd, char *reply, size_t len)
 {
 	if (write(s, cmd, strlen(cmd)) < 0)
-		die("monitor", strerror(errno));
+		bench_die("monitor: %s", strerror(errno));
 	size_t have = 0;
-	double end = now_ms() + WAIT_MS;
+	double end = bench_now_ms() + WAIT_MS;
 	reply[0] = '\0';
-	while (now_ms() < end && have < len - 1) {
+	while (bench_now_ms() < end && have < len - 1) {
 		struct pollfd pfd = {.fd = s, .events = POLLIN};
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
@@ -242,59 +156,55 @@ static void qemu_save(const struct bench *b, const char *file)
 		if (!strcmp(argv[i], "-monitor"))
 			argv[i + 1] = mon;
 	int fd;
-	pid_t pid = spawn(argv, &fd);
-	if (!wait_for(fd, "snap: count 50\n"))
-		die("qemu did not run the guest", NULL);
+	pid_t pid = bench_spawn(argv, &fd, false);
+	if (!bench_wait_for(fd, "snap: count 50\n", WAIT_MS))
+		bench_die("qemu did not run the guest");
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(sock) >= sizeof(sa.sun_path))
-		die("socket path too long", sock);
+		bench_die("socket path too long: %s", sock);
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("qemu monitor", strerror(errno));
+		bench_die("qemu monitor: %s", strerror(errno));
 	hmp(s, "", reply, sizeof(reply));
 	snprintf(cmd, sizeof(cmd), "migrate \"exec:cat > %s\"\n", file);
 	hmp(s, cmd, reply, sizeof(reply));
-	for (double end = now_ms() + WAIT_MS; now_ms() < end;) {
+	for (double end = bench_now_ms() + WAIT_MS; bench_now_ms() < end;) {
 		hmp(s, "info migrate\n", reply, sizeof(reply));
 		if (strstr(reply, "status: completed"))
 			break;
 		if (strstr(reply, "status: failed"))
-			die("qemu migration failed", NULL);
+			bench_die("qemu migration failed");
 		usleep(20000);
 	}
 	close(s);
-	stop(pid, fd);
+	bench_stop(pid, fd);
 	unlink(sock);
 }
 
 /* ---- measurements ---- */
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * Process start to @needle (NULL: any byte) on @argv's stdout, or with
+ * @err_stream its stderr; dies with @fail otherwise.
+ */
+static double time_to(char *const *argv, bool err_stream, const char *needle, const char *fail)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+	int fd;
+	double t0 = bench_now_ms();
+	pid_t pid = bench_spawn(argv, &fd, err_stream);
 
-static void stats(double *v, int n, double *median, double *p90, double *max)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	*p90 = v[(n * 9 + 9) / 10 - 1];
-	*max = v[n - 1];
+	if (!bench_wait_for(fd, needle, WAIT_MS))
+		bench_die("%s %s", fail, argv[0]);
+	double t = bench_now_ms() - t0;
+	bench_stop(pid, fd);
+	return t;
 }
 
 /* Process start to the first byte the restored guest prints. */
 static double first_byte(char *const *argv)
 {
-	int fd;
-	double t0 = now_ms();
-	pid_t pid = spawn(argv, &fd);
-	if (!wait_for(fd, NULL))
-		die("no output from", argv[0]);
-	double t = now_ms() - t0;
-	stop(pid, fd);
-	return t;
+	return time_to(argv, false, NULL, "no output from");
 }
 
 struct mem_kb {
@@ -308,7 +218,7 @@ static struct mem_kb smaps(pid_t pid)
 	snprintf(file, sizeof(file), "/proc/%d/smaps_rollup", pid);
 	FILE *f = fopen(file, "r");
 	if (!f)
-		die("cannot read", file);
+		bench_die("cannot read %s", file);
 	while (fgets(line, sizeof(line), f)) {
 		long v;
 		if (sscanf(line, "Rss: %ld", &v) == 1)
@@ -328,13 +238,13 @@ static double density(char *const *argv, int n, const char *ready, struct mem_kb
 {
 	pid_t pid[MAX_CLONES];
 	int fd[MAX_CLONES];
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	for (int i = 0; i < n; i++)
-		pid[i] = spawn(argv, &fd[i]);
+		pid[i] = bench_spawn(argv, &fd[i], false);
 	for (int i = 0; i < n; i++)
-		if (!wait_for(fd[i], ready))
-			die("a clone did not come up", argv[0]);
-	double t = now_ms() - t0;
+		if (!bench_wait_for(fd[i], ready, WAIT_MS))
+			bench_die("a clone did not come up: %s", argv[0]);
+	double t = bench_now_ms() - t0;
 	*sum = (struct mem_kb){0};
 	for (int i = 0; i < n; i++) {
 		struct mem_kb m = smaps(pid[i]);
@@ -343,50 +253,21 @@ static double density(char *const *argv, int n, const char *ready, struct mem_kb
 		sum->private_kb += m.private_kb;
 	}
 	for (int i = 0; i < n; i++)
-		stop(pid[i], fd[i]);
+		bench_stop(pid[i], fd[i]);
 	return t;
-}
-
-/* A private headless inlay-compositor for the restored windows; returns its pid. */
-static pid_t start_compositor(const struct bench *b)
-{
-	char sock[64], sockpath[160];
-	snprintf(sock, sizeof(sock), "bench-snapshot-%d", getpid());
-	setenv("XDG_RUNTIME_DIR", b->dir, 1);
-	setenv("WAYLAND_DISPLAY", sock, 1);
-	setenv("WLR_BACKENDS", "headless", 1);
-	setenv("WLR_RENDERER", "pixman", 1);
-	setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(b->compositor, "inlay-compositor", "--socket", sock, (char *)NULL);
-		_exit(127);
-	}
-	snprintf(sockpath, sizeof(sockpath), "%s/%s", b->dir, sock);
-	for (int i = 0; i < 500 && pid > 0; i++) {
-		if (access(sockpath, F_OK) == 0)
-			return pid;
-		usleep(10000);
-	}
-	die("the compositor did not start", b->compositor);
-	return -1;
 }
 
 /* Process start to inlay-vmm's "restored" report, sent after the first frame's commit. */
 static double first_frame(char *const *argv)
 {
-	int fd;
-	double t0 = now_ms();
-	pid_t pid = spawn_stream(argv, &fd, true);
-	if (!wait_for(fd, "restored (clone"))
-		die("no restore report from", argv[0]);
-	double t = now_ms() - t0;
-	stop(pid, fd);
-	return t;
+	return time_to(argv, true, "restored (clone", "no restore report from");
+}
+
+/* One row of a restore table; the summary of @v in *@st. */
+static void print_stats(const char *who, double *v, int n, struct bench_stats *st)
+{
+	bench_summarize(v, n, st);
+	printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", who, st->median, st->p90, st->max);
 }
 
 static void cleanup(const struct bench *b)
@@ -410,40 +291,18 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	struct bench b = {.runs = 20, .clones = 40};
-	static const struct option opts[] = {
-	    {"inlay", required_argument, NULL, 'i'},	  {"qemu", required_argument, NULL, 'q'},
-	    {"qemu-bios", required_argument, NULL, 'b'},  {"guest", required_argument, NULL, 'g'},
-	    {"runs", required_argument, NULL, 'r'},	  {"clones", required_argument, NULL, 'c'},
-	    {"compositor", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {"inlay", .str = &b.inlay},
+	    {"qemu", .str = &b.qemu},
+	    {"qemu-bios", .str = &b.qemu_bios},
+	    {"guest", .str = &b.guest},
+	    {"runs", .num = &b.runs},
+	    {"clones", .num = &b.clones},
+	    {"compositor", .str = &b.compositor},
+	    {0},
 	};
-	for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
-		switch (o) {
-		case 'i':
-			b.inlay = optarg;
-			break;
-		case 'q':
-			b.qemu = optarg;
-			break;
-		case 'b':
-			b.qemu_bios = optarg;
-			break;
-		case 'g':
-			b.guest = optarg;
-			break;
-		case 'r':
-			b.runs = atoi(optarg);
-			break;
-		case 'c':
-			b.clones = atoi(optarg);
-			break;
-		case 'w':
-			b.compositor = optarg;
-			break;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
+
+	bench_parse_opts(argc, argv, opts, usage);
 	if (!b.inlay || !b.guest || b.runs < 1 || b.runs > MAX_RUNS || b.clones < 1 ||
 	    b.clones > MAX_CLONES || (b.qemu && !b.qemu_bios)) {
 		fputs(usage, stderr);
@@ -451,7 +310,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(b.dir, sizeof(b.dir), "/tmp/inlay-bench-snap-XXXXXX");
 	if (!mkdtemp(b.dir))
-		die("mkdtemp", strerror(errno));
+		bench_die("mkdtemp: %s", strerror(errno));
 	char count[128], idle[128], mig[128], incoming[160];
 	path(&b, "count", count, sizeof(count));
 	path(&b, "idle", idle, sizeof(idle));
@@ -472,14 +331,12 @@ int main(int argc, char **argv)
 		if (b.qemu)
 			qemu_ms[i] = first_byte(qemu_restore);
 	}
-	double med, p90, max, qmed = 0, qp90, qmax;
-	stats(inlay_ms, b.runs, &med, &p90, &max);
+	struct bench_stats st, qst;
 	printf("restore to first guest output, %d runs (ms):\n", b.runs);
-	printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "inlay-vmm", med, p90, max);
+	print_stats("inlay-vmm", inlay_ms, b.runs, &st);
 	if (b.qemu) {
-		stats(qemu_ms, b.runs, &qmed, &qp90, &qmax);
-		printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "qemu", qmed, qp90, qmax);
-		printf("  qemu / inlay-vmm (median): %.1fx\n", qmed / med);
+		print_stats("qemu", qemu_ms, b.runs, &qst);
+		printf("  qemu / inlay-vmm (median): %.1fx\n", qst.median / st.median);
 	}
 
 	struct mem_kb sum, qsum;
@@ -501,17 +358,19 @@ int main(int argc, char **argv)
 		char gpu[128];
 		path(&b, "gpu", gpu, sizeof(gpu));
 		bake(&b, "gpu", GPU_ARGS);
-		pid_t comp = start_compositor(&b);
+		char sock[64];
+		snprintf(sock, sizeof(sock), "bench-snapshot-%d", getpid());
+		pid_t comp = bench_start_compositor(b.compositor, b.dir, sock);
+		if (comp < 0)
+			bench_die("the compositor did not start: %s", b.compositor);
 		char *shown[] = {(char *)b.inlay, "restore", gpu, "--display", "wayland", NULL};
 		for (int i = 0; i < b.runs; i++)
 			inlay_ms[i] = first_frame(shown);
-		stats(inlay_ms, b.runs, &med, &p90, &max);
 		printf("restore to first frame committed (320x240, headless inlay-compositor), "
 		       "%d runs (ms):\n",
 		       b.runs);
-		printf("  %-10s median %7.2f  p90 %7.2f  max %7.2f\n", "inlay-vmm", med, p90, max);
-		kill(comp, SIGTERM);
-		waitpid(comp, NULL, 0);
+		print_stats("inlay-vmm", inlay_ms, b.runs, &st);
+		bench_stop_compositor(comp);
 	}
 	cleanup(&b);
 	return 0;
