@@ -9,7 +9,12 @@
  * time of the device and presenter work, bytes copied; per commit: the
  * flush-to-commit latency; and commits per second.
  *
+ * With --qemu, QEMU first boots the freestanding gpu test guest (--guest) on
+ * its own virtio-gpu-pci and the guest's serial transcript is printed: QEMU
+ * gets a column only once that guest flushes there.
+ *
  *   bench_display --compositor PATH [--seconds S] [--rate HZ]
+ *                 [--qemu PATH --qemu-bios FILE --guest ELF]
  */
 #include "bench_util.h"
 #include "display/display.h"
@@ -17,6 +22,7 @@
 #include "vring_driver.h"
 
 #include <linux/virtio_gpu.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +30,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define RAM_SIZE (64ULL << 20)
-#define RINGS	 0x1000ULL
-#define REQ	 0x10000ULL
-#define RESP	 0x20000ULL
-#define FB	 0x1000000ULL
-#define SMALL	 64 /* side of the small damaged square */
+#define RAM_SIZE     (64ULL << 20)
+#define RINGS	     0x1000ULL
+#define REQ	     0x10000ULL
+#define RESP	     0x20000ULL
+#define FB	     0x1000000ULL
+#define SMALL	     64 /* side of the small damaged square */
+#define QEMU_WAIT_MS 20000
 
 struct run {
 	const char *name;
@@ -226,7 +233,70 @@ out:
 	return ret;
 }
 
-static const char usage[] = "usage: bench_display --compositor PATH [--seconds S] [--rate HZ]\n";
+/*
+ * Collect @fd's output into @buf until "gpu: ready" (true), the guest's exit
+ * line, EOF or the timeout (false).
+ */
+static bool read_transcript(int fd, char *buf, size_t size)
+{
+	double end = bench_now_ms() + QEMU_WAIT_MS;
+	size_t have = 0;
+
+	buf[0] = '\0';
+	while (have < size - 1 && bench_now_ms() < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + have, size - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (strstr(buf, "gpu: ready"))
+			return true;
+		const char *exit_line = strstr(buf, "guest: exit");
+
+		if (exit_line && strchr(exit_line, '\n'))
+			break;
+	}
+	return false;
+}
+
+/*
+ * The gpu test guest under QEMU at @r's size, as the display tests run it
+ * under inlay-vmm (modern-only virtio-gpu-pci, BARs placed by the guest).
+ * Prints its serial transcript and whether it got as far as flushing.
+ */
+static void qemu_probe(const char *qemu, const char *bios, const char *guest, const struct run *r)
+{
+	char dev[96], buf[4096];
+	int fd;
+
+	snprintf(dev, sizeof(dev), "virtio-gpu-pci,xres=%u,yres=%u,disable-legacy=on", r->width,
+		 r->height);
+	char *const argv[] = {
+	    (char *)qemu,  "-M",	  "q35",
+	    "-enable-kvm", "-cpu",	  "host,arch-capabilities=off,-cx16,-xsave",
+	    "-bios",	   (char *)bios,  "-m",
+	    "64",	   "-nodefaults", "-display",
+	    "none",	   "-serial",	  "stdio",
+	    "-device",	   dev,		  "-kernel",
+	    (char *)guest, NULL};
+	pid_t pid = bench_spawn(argv, &fd, false);
+	bool ready = read_transcript(fd, buf, sizeof(buf));
+
+	bench_stop(pid, fd);
+	printf("QEMU, %s, virtio-gpu-pci %ux%u, guest serial:\n\n```\n%s%s```\n\n", guest, r->width,
+	       r->height, buf, buf[0] && buf[strlen(buf) - 1] != '\n' ? "\n" : "");
+	printf("%s\n\n", ready
+			     ? "QEMU: the guest is ready but flushes only on input; no QEMU column"
+			     : "QEMU: the guest stopped before its first flush; no QEMU column");
+}
+
+static const char usage[] = "usage: bench_display --compositor PATH [--seconds S] [--rate HZ]\n"
+			    "                     [--qemu PATH --qemu-bios FILE --guest ELF]\n";
 
 int main(int argc, char **argv)
 {
@@ -236,7 +306,7 @@ int main(int argc, char **argv)
 	    {"1920x1080 full", 1920, 1080, false},
 	    {"1920x1080 small", 1920, 1080, true},
 	};
-	const char *compositor = NULL;
+	const char *compositor = NULL, *qemu = NULL, *qemu_bios = NULL, *guest = NULL;
 	double seconds = 3;
 	int rate = 120, ret = 0;
 	char dir[64];
@@ -244,16 +314,23 @@ int main(int argc, char **argv)
 	    {"compositor", .str = &compositor},
 	    {"seconds", .real = &seconds},
 	    {"rate", .num = &rate},
+	    {"qemu", .str = &qemu},
+	    {"qemu-bios", .str = &qemu_bios},
+	    {"guest", .str = &guest},
 	    {0},
 	};
 
 	bench_parse_opts(argc, argv, opts, usage);
-	if (!compositor || seconds <= 0 || rate < 1 || rate > 1000) {
+	if (!compositor || seconds <= 0 || rate < 1 || rate > 1000 ||
+	    (qemu && (!qemu_bios || !guest))) {
 		fputs(usage, stderr);
 		return 2;
 	}
 	char sock[64];
 	pid_t pid = -1;
+
+	if (qemu)
+		qemu_probe(qemu, qemu_bios, guest, &runs[0]);
 
 	snprintf(dir, sizeof(dir), "/tmp/inlay-bench-XXXXXX");
 	snprintf(sock, sizeof(sock), "bench-display-%d", getpid());
