@@ -18,6 +18,8 @@
 #define SNAP_MAX_MSRS	1024
 #define SNAP_FPU_LEGACY 0
 #define SNAP_FPU_XSAVE	1
+/* IA32_TSC_DEADLINE (no UAPI header names MSRs). */
+#define SNAP_MSR_TSC_DEADLINE 0x6e0
 
 /* What kind of FPU state this host's KVM saves, and how big it is. */
 static size_t snap_xsave_size(int kvm_fd)
@@ -171,6 +173,30 @@ out:
 	return ret;
 }
 
+/*
+ * KVM_SET_LAPIC clears the TSC deadline when it changes the timer mode, so
+ * the one set with the other MSRs is lost; set it again after the LAPIC, as
+ * QEMU does. Otherwise a guest on the TSC-deadline timer (Linux) never gets
+ * another timer interrupt after a restore.
+ */
+static void snap_tsc_deadline_restore(int fd, const struct kvm_msrs *m)
+{
+	for (uint32_t i = 0; i < m->nmsrs; i++) {
+		struct kvm_msrs *one;
+
+		if (m->entries[i].index != SNAP_MSR_TSC_DEADLINE)
+			continue;
+		one = snap_msrs_alloc(1);
+		if (!one)
+			return;
+		one->nmsrs = 1;
+		one->entries[0] = m->entries[i];
+		snap_msrs_xfer(fd, KVM_SET_MSRS, one);
+		free(one);
+		return;
+	}
+}
+
 int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size_t errlen)
 {
 	int kvm_fd = vcpu->vm->kvm_fd, ret = 0;
@@ -243,6 +269,7 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 	snap_msrs_xfer(vcpu->fd, KVM_SET_MSRS, msrs);
 	VCPU_IOCTL(KVM_SET_MP_STATE, &st.mp, "KVM refused the saved mp_state");
 	VCPU_IOCTL(KVM_SET_LAPIC, &st.lapic, "KVM refused the saved LAPIC");
+	snap_tsc_deadline_restore(vcpu->fd, msrs);
 	st.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	VCPU_IOCTL(KVM_SET_VCPU_EVENTS, &st.events, "KVM refused the saved pending events");
 	VCPU_IOCTL(KVM_SET_DEBUGREGS, &st.dregs, "KVM refused the saved debug registers");

@@ -7,9 +7,13 @@
  * INLAY-READY, runs the app from the kernel command line (or a shell on the
  * console), reaps orphans, and powers the VM off through inlay-vmm's exit
  * port when the app ends or someone asks for a poweroff.
+ *
+ * Run as "inlay-ready" (a link inlay-init makes in /run/inlay) it only tells
+ * inlay-vmm that the guest is ready to be baked (docs/SNAPSHOTS.md).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +38,9 @@
 #define INIT_CMDLINE_MAX 4096
 /* devtmpfs creates a probed disk's node asynchronously: wait up to 10 s. */
 #define INIT_ROOT_WAIT_MS 10000
+/* Where inlay-init links itself as inlay-ready; on PATH for the app. */
+#define INIT_LINK_DIR "/run/inlay"
+#define INIT_PATH     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" INIT_LINK_DIR
 
 struct init_config {
 	char cmdline[INIT_CMDLINE_MAX];
@@ -68,19 +75,19 @@ static void say(const char *fmt, const char *arg, int err)
 	fputc('\n', stderr);
 }
 
-static int port_write(uint8_t value)
+static int port_write(uint16_t port, uint8_t value)
 {
 	int fd;
 
-	if (ioperm(LAYOUT_PORT_EXIT, 1, 1) == 0) {
-		outb(value, LAYOUT_PORT_EXIT);
+	if (ioperm(port, 1, 1) == 0) {
+		outb(value, port);
 		return 0;
 	}
 	/* Kernels without ioperm (CONFIG_X86_IOPL_IOPERM=n) may still have /dev/port. */
 	fd = open("/dev/port", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (pwrite(fd, &value, 1, LAYOUT_PORT_EXIT) != 1) {
+	if (pwrite(fd, &value, 1, port) != 1) {
 		close(fd);
 		return -EIO;
 	}
@@ -94,7 +101,7 @@ static __attribute__((noreturn)) void power_off(int value)
 	int ret;
 
 	sync();
-	ret = port_write((uint8_t)value);
+	ret = port_write(LAYOUT_PORT_EXIT, (uint8_t)value);
 	if (ret)
 		say("writing the exit port %s", "0x501", -ret);
 	reboot(RB_POWER_OFF);
@@ -245,6 +252,32 @@ static void ready(void)
 		say("writing %s", "the console", errno);
 }
 
+/*
+ * /run/inlay/inlay-ready -> /proc/1/exe: the init binary stays reachable
+ * after a switch to a root file system on a disk. Without it only
+ * inlay-ready is missing, so failures are reported and boot goes on.
+ */
+static void ready_link(void)
+{
+	if (mkdir(INIT_LINK_DIR, 0755) < 0 && errno != EEXIST)
+		say("mkdir %s", INIT_LINK_DIR, errno);
+	else if (symlink("/proc/1/exe", INIT_LINK_DIR "/inlay-ready") < 0 && errno != EEXIST)
+		say("linking %s", INIT_LINK_DIR "/inlay-ready", errno);
+}
+
+/* inlay-ready: the snapshot port's "ready to bake" (1); inlay-vmm boot ignores it. */
+static int ready_to_bake(void)
+{
+	int ret = port_write(LAYOUT_PORT_SNAPSHOT, 1);
+
+	if (ret) {
+		fprintf(stderr, "inlay-ready: writing the snapshot port 0x%x: %s\n",
+			LAYOUT_PORT_SNAPSHOT, strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
 /* The console's own tty, so the child can have it as its controlling terminal. */
 static void child_take_console(void)
 {
@@ -334,12 +367,14 @@ static int supervise(pid_t app, const sigset_t *wait_set)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static struct init_config cfg;
 	sigset_t wait_set, old_mask;
 	int ret;
 
+	if (argc > 0 && !strcmp(basename(argv[0]), "inlay-ready"))
+		return ready_to_bake();
 	if (getpid() != 1) {
 		fprintf(stderr, "inlay-init: must run as PID 1\n");
 		return 2;
@@ -353,7 +388,7 @@ int main(void)
 
 	mount_all();
 	console_open();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("PATH", INIT_PATH, 1);
 	setenv("HOME", "/root", 1);
 	setenv("TERM", "vt100", 0);
 
@@ -364,6 +399,7 @@ int main(void)
 		fail("loading modules%s", "", -ret);
 	if (cfg.root)
 		root_switch(&cfg);
+	ready_link();
 
 	ready();
 	power_off(supervise(app_start(cfg.app_argv, &old_mask), &wait_set));
