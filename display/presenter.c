@@ -131,8 +131,7 @@ static struct pbuf *pbuf_get(struct presenter *p)
 	struct vgpu_image *img = p->img;
 	struct pbuf *b, *tmp;
 
-	wl_list_for_each_safe(b, tmp, &p->bufs, link)
-	{
+	wl_list_for_each_safe (b, tmp, &p->bufs, link) {
 		if (b->img != img)
 			continue;
 		if (!memcmp(&b->src, &p->src, sizeof(b->src)))
@@ -171,7 +170,8 @@ static void lost_locked(struct presenter *p)
 	struct pbuf *b;
 
 	p->lost = true;
-	wl_list_for_each(b, &p->bufs, link) vgpu_image_release(b->img);
+	wl_list_for_each (b, &p->bufs, link)
+		vgpu_image_release(b->img);
 }
 
 static void send_locked(struct presenter *p)
@@ -280,7 +280,9 @@ static void dev_image_gone(void *opaque, struct vgpu_image *img)
 	struct pbuf *b, *tmp;
 
 	pthread_mutex_lock(&p->lock);
-	wl_list_for_each_safe(b, tmp, &p->bufs, link) if (b->img == img) pbuf_destroy(b);
+	wl_list_for_each_safe (b, tmp, &p->bufs, link)
+		if (b->img == img)
+			pbuf_destroy(b);
 	if (p->img == img) {
 		p->img = NULL;
 		p->dirty = false;
@@ -385,7 +387,8 @@ void presenter_destroy(struct presenter *p)
 	if (!p)
 		return;
 	presenter_attach(p, NULL);
-	wl_list_for_each_safe(b, tmp, &p->bufs, link) pbuf_destroy(b);
+	wl_list_for_each_safe (b, tmp, &p->bufs, link)
+		pbuf_destroy(b);
 	if (p->frame)
 		wl_callback_destroy(p->frame);
 	if (p->cursor_buffer)

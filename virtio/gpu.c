@@ -696,7 +696,6 @@ static uint32_t clamp_dim(uint32_t v)
 	return v < VGPU_MIN_DIM ? VGPU_MIN_DIM : v > VGPU_MAX_DIM ? VGPU_MAX_DIM : v;
 }
 
-
 static void gpu_save(struct virtio_dev *d, struct snap_writer *w)
 {
 	struct vgpu *g = to_gpu(d);
@@ -804,7 +803,8 @@ static bool gpu_restore(struct virtio_dev *d, struct snap_section *s)
 		}
 	}
 	if (!snap_get_u32(s, &scanout) || !snap_get_u32(s, &rc.x) || !snap_get_u32(s, &rc.y) ||
-	    !snap_get_u32(s, &rc.width) || !snap_get_u32(s, &rc.height) || !snap_get_u32(s, &cursor))
+	    !snap_get_u32(s, &rc.width) || !snap_get_u32(s, &rc.height) ||
+	    !snap_get_u32(s, &cursor))
 		goto err;
 	struct vgpu_resource *r = resource_find(g, scanout), *c = resource_find(g, cursor);
 	if ((scanout && (!r || rect_empty(&rc) || !rect_inside(&rc, r->width, r->height))) ||

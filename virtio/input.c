@@ -274,7 +274,8 @@ static void input_save(struct virtio_dev *d, struct snap_writer *w)
 	snap_put_u32(w, in->stats.leds);
 	snap_put_u32(w, in->count);
 	for (unsigned i = 0; i < in->count; i++)
-		snap_put_bytes(w, &in->queue[(in->head + i) % INPUT_QUEUE_MAX], sizeof(in->queue[0]));
+		snap_put_bytes(w, &in->queue[(in->head + i) % INPUT_QUEUE_MAX],
+			       sizeof(in->queue[0]));
 }
 
 static bool input_restore(struct virtio_dev *d, struct snap_section *s)

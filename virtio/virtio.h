@@ -69,7 +69,7 @@ struct virtio_dev {
 	void *transport;
 	struct guest_mem *mem;
 	struct evloop *loop;
-	pthread_mutex_t lock; /* serializes config, queue state and the device */
+	pthread_mutex_t lock;	/* serializes config, queue state and the device */
 	uint64_t host_features; /* set by the device; VERSION_1 added by transport */
 	uint64_t driver_features;
 	uint8_t status;
@@ -82,8 +82,8 @@ struct virtio_dev {
  * every device here supports (INDIRECT_DESC, EVENT_IDX); the device adds its
  * own bits afterwards.
  */
-void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
-		     struct guest_mem *mem, struct evloop *loop);
+void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, struct guest_mem *mem,
+		     struct evloop *loop);
 
 /** Undo virtio_dev_init (the device frees itself). */
 void virtio_dev_finish(struct virtio_dev *d);
@@ -113,8 +113,7 @@ void virtio_queue_drain(struct virtio_dev *d, unsigned q, virtio_chain_fn fn);
 void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data, uint32_t len);
 
 /** config_write for devices without writable config fields. */
-void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data,
-				uint32_t len);
+void virtio_config_write_ignore(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len);
 
 /**
  * Snapshots: the device model's own state through ops->save/restore, under
@@ -134,8 +133,8 @@ static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned bit)
  * The console reads @in_fd and writes @out_fd (either may be -1); it does
  * not close them.
  */
-struct virtio_dev *virtio_console_create(struct guest_mem *mem, struct evloop *loop,
-					 int in_fd, int out_fd);
+struct virtio_dev *virtio_console_create(struct guest_mem *mem, struct evloop *loop, int in_fd,
+					 int out_fd);
 /**
  * A console whose input and output are one client at a time on a unix
  * socket listening at @path (a stale socket there is replaced; the file is
@@ -143,8 +142,8 @@ struct virtio_dev *virtio_console_create(struct guest_mem *mem, struct evloop *l
  */
 struct virtio_dev *virtio_console_create_listener(struct guest_mem *mem, struct evloop *loop,
 						  const char *path);
-struct virtio_dev *virtio_blk_create(struct guest_mem *mem, struct evloop *loop,
-				     const char *path, bool read_only);
+struct virtio_dev *virtio_blk_create(struct guest_mem *mem, struct evloop *loop, const char *path,
+				     bool read_only);
 struct virtio_dev *virtio_rng_create(struct guest_mem *mem, struct evloop *loop);
 
 #endif

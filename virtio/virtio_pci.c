@@ -711,8 +711,8 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 
 /* ---- snapshots ---- */
 
-#define VP_STATUS_BITS                                                                          \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |     \
+#define VP_STATUS_BITS                                                                             \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |        \
 	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
 
 void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w)

@@ -288,15 +288,14 @@ bool virtq_restore(struct virtq *q, struct snap_section *s, uint16_t max_size)
 {
 	struct virtq n = {0};
 	uint8_t ready = 0, event_idx = 0, valid = 0;
-	if (!snap_get_u16(s, &n.size) || !snap_get_u8(s, &ready) ||
-	    !snap_get_u64(s, &n.desc_gpa) || !snap_get_u64(s, &n.avail_gpa) ||
-	    !snap_get_u64(s, &n.used_gpa) || !snap_get_u16(s, &n.last_avail) ||
-	    !snap_get_u16(s, &n.used_idx) || !snap_get_u8(s, &event_idx) ||
-	    !snap_get_u16(s, &n.signalled_used) || !snap_get_u8(s, &valid) ||
-	    !snap_get_u16(s, &n.msix_vector))
+	if (!snap_get_u16(s, &n.size) || !snap_get_u8(s, &ready) || !snap_get_u64(s, &n.desc_gpa) ||
+	    !snap_get_u64(s, &n.avail_gpa) || !snap_get_u64(s, &n.used_gpa) ||
+	    !snap_get_u16(s, &n.last_avail) || !snap_get_u16(s, &n.used_idx) ||
+	    !snap_get_u8(s, &event_idx) || !snap_get_u16(s, &n.signalled_used) ||
+	    !snap_get_u8(s, &valid) || !snap_get_u16(s, &n.msix_vector))
 		return false;
-	if (!n.size || n.size > max_size || (n.size & (n.size - 1)) || ready > 1 ||
-	    event_idx > 1 || valid > 1)
+	if (!n.size || n.size > max_size || (n.size & (n.size - 1)) || ready > 1 || event_idx > 1 ||
+	    valid > 1)
 		return snap_fail(s);
 	n.ready = ready;
 	n.event_idx = event_idx;

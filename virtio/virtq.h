@@ -20,9 +20,9 @@ struct virtq {
 	uint16_t size; /* power of two, 1..VIRTQ_MAX_SIZE */
 	bool ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
-	uint16_t last_avail; /* next avail ring index the device consumes */
-	uint16_t used_idx;   /* next used ring index the device fills */
-	bool event_idx;	     /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint16_t last_avail;	 /* next avail ring index the device consumes */
+	uint16_t used_idx;	 /* next used ring index the device fills */
+	bool event_idx;		 /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	uint16_t signalled_used; /* used_idx at the last interrupt (event idx) */
 	bool signalled_used_valid;
 	uint16_t msix_vector; /* owned by the transport */

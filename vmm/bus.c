@@ -83,7 +83,8 @@ bool bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool 
 	bool found = false;
 	pthread_rwlock_rdlock(&b->lock);
 	size_t i = bus_lower_bound(b, addr);
-	if (i < b->n && b->ranges[i].base <= addr && addr - b->ranges[i].base + len <= b->ranges[i].len) {
+	if (i < b->n && b->ranges[i].base <= addr &&
+	    addr - b->ranges[i].base + len <= b->ranges[i].len) {
 		r = b->ranges[i];
 		found = true;
 	}

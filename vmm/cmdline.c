@@ -10,49 +10,49 @@
 #include <string.h>
 
 const char vmm_usage[] =
-	"Usage: inlay-vmm boot --kernel FILE [options]\n"
-	"       inlay-vmm bake --kernel FILE [options] --out DIR\n"
-	"       inlay-vmm restore DIR [--display KIND] [--grant TOKEN] [--snapshot-dir DIR]\n"
-	"       inlay-vmm snapshot-info DIR\n"
-	"\n"
-	"Boot a guest under KVM: a Linux bzImage, or an ELF with a PVH entry note.\n"
-	"bake boots it, waits until the guest writes 1 to port 0x502 (its app is up),\n"
-	"saves a snapshot into DIR and exits; restore resumes a copy of that VM.\n"
-	"\n"
-	"Options:\n"
-	"  --kernel FILE          kernel image (bzImage or PVH ELF)\n"
-	"  --initrd FILE          initial ramdisk\n"
-	"  --cmdline STRING       kernel command line\n"
-	"  --mem MIB              guest RAM in MiB, a multiple of 2 (default 256)\n"
-	"  --cpus N               number of vCPUs (default 1, at most 64)\n"
-	"  --disk FILE[,ro]       virtio-blk disk; repeat for more (at most 8)\n"
-	"  --cpu-template NAME    host or baseline (default: host with hardware\n"
-	"                         virtualization, baseline without)\n"
-	"  --console KIND         virtio-console: none (default), stdio, socket:PATH\n"
-	"  --serial KIND          8250 COM1: stdio (default) or none\n"
-	"  --no-rng               leave out the virtio-rng device\n"
-	"  --display KIND         wayland (a window; the default when WAYLAND_DISPLAY\n"
-	"                         is set) or none\n"
-	"  --gpu WxH              virtio-gpu with a WxH display, also without a window\n"
-	"                         (default 1024x768 with --display wayland)\n"
-	"  --no-input             no virtio keyboard and tablet with the gpu\n"
-	"  --grant TOKEN          show the display in a screen grant instead of a window\n"
-	"                         (default: the token in INLAY_GRANT_TOKEN, if set)\n"
-	"  --out DIR              (bake) where the snapshot goes\n"
-	"  --snapshot-dir DIR     on SIGUSR2, snapshot the running VM into DIR\n"
-	"  -h, --help             show this help\n"
-	"  --version              show the version\n"
-	"\n"
-	"On a terminal the serial console is raw; type Ctrl-A x to quit.\n"
-	"\n"
-	"Exit status:\n"
-	"  0  the guest powered off (or wrote 0 to the exit port 0x501)\n"
-	"  1  the VMM failed; the message names the cause\n"
-	"  2  bad command line\n"
-	"  3  the guest reset the machine\n"
-	"  4  the guest crashed (triple fault, emulation failure)\n"
-	"  5  the guest wrote a non-zero status to the exit port\n"
-	"  6  interrupted (signal, or Ctrl-A x)\n";
+    "Usage: inlay-vmm boot --kernel FILE [options]\n"
+    "       inlay-vmm bake --kernel FILE [options] --out DIR\n"
+    "       inlay-vmm restore DIR [--display KIND] [--grant TOKEN] [--snapshot-dir DIR]\n"
+    "       inlay-vmm snapshot-info DIR\n"
+    "\n"
+    "Boot a guest under KVM: a Linux bzImage, or an ELF with a PVH entry note.\n"
+    "bake boots it, waits until the guest writes 1 to port 0x502 (its app is up),\n"
+    "saves a snapshot into DIR and exits; restore resumes a copy of that VM.\n"
+    "\n"
+    "Options:\n"
+    "  --kernel FILE          kernel image (bzImage or PVH ELF)\n"
+    "  --initrd FILE          initial ramdisk\n"
+    "  --cmdline STRING       kernel command line\n"
+    "  --mem MIB              guest RAM in MiB, a multiple of 2 (default 256)\n"
+    "  --cpus N               number of vCPUs (default 1, at most 64)\n"
+    "  --disk FILE[,ro]       virtio-blk disk; repeat for more (at most 8)\n"
+    "  --cpu-template NAME    host or baseline (default: host with hardware\n"
+    "                         virtualization, baseline without)\n"
+    "  --console KIND         virtio-console: none (default), stdio, socket:PATH\n"
+    "  --serial KIND          8250 COM1: stdio (default) or none\n"
+    "  --no-rng               leave out the virtio-rng device\n"
+    "  --display KIND         wayland (a window; the default when WAYLAND_DISPLAY\n"
+    "                         is set) or none\n"
+    "  --gpu WxH              virtio-gpu with a WxH display, also without a window\n"
+    "                         (default 1024x768 with --display wayland)\n"
+    "  --no-input             no virtio keyboard and tablet with the gpu\n"
+    "  --grant TOKEN          show the display in a screen grant instead of a window\n"
+    "                         (default: the token in INLAY_GRANT_TOKEN, if set)\n"
+    "  --out DIR              (bake) where the snapshot goes\n"
+    "  --snapshot-dir DIR     on SIGUSR2, snapshot the running VM into DIR\n"
+    "  -h, --help             show this help\n"
+    "  --version              show the version\n"
+    "\n"
+    "On a terminal the serial console is raw; type Ctrl-A x to quit.\n"
+    "\n"
+    "Exit status:\n"
+    "  0  the guest powered off (or wrote 0 to the exit port 0x501)\n"
+    "  1  the VMM failed; the message names the cause\n"
+    "  2  bad command line\n"
+    "  3  the guest reset the machine\n"
+    "  4  the guest crashed (triple fault, emulation failure)\n"
+    "  5  the guest wrote a non-zero status to the exit port\n"
+    "  6  interrupted (signal, or Ctrl-A x)\n";
 
 enum {
 	OPT_KERNEL = 256,
@@ -75,25 +75,25 @@ enum {
 };
 
 static const struct option vmm_options[] = {
-	{"kernel", required_argument, NULL, OPT_KERNEL},
-	{"initrd", required_argument, NULL, OPT_INITRD},
-	{"cmdline", required_argument, NULL, OPT_CMDLINE},
-	{"mem", required_argument, NULL, OPT_MEM},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"disk", required_argument, NULL, OPT_DISK},
-	{"cpu-template", required_argument, NULL, OPT_TEMPLATE},
-	{"console", required_argument, NULL, OPT_CONSOLE},
-	{"serial", required_argument, NULL, OPT_SERIAL},
-	{"no-rng", no_argument, NULL, OPT_NO_RNG},
-	{"display", required_argument, NULL, OPT_DISPLAY},
-	{"gpu", required_argument, NULL, OPT_GPU},
-	{"no-input", no_argument, NULL, OPT_NO_INPUT},
-	{"grant", required_argument, NULL, OPT_GRANT},
-	{"out", required_argument, NULL, OPT_OUT},
-	{"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"cpu-template", required_argument, NULL, OPT_TEMPLATE},
+    {"console", required_argument, NULL, OPT_CONSOLE},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"no-rng", no_argument, NULL, OPT_NO_RNG},
+    {"display", required_argument, NULL, OPT_DISPLAY},
+    {"gpu", required_argument, NULL, OPT_GPU},
+    {"no-input", no_argument, NULL, OPT_NO_INPUT},
+    {"grant", required_argument, NULL, OPT_GRANT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /* Strict decimal: digits only, in [min, max]. */
@@ -266,7 +266,7 @@ static bool parse_command(struct vmm_config *c, int argc, char **argv, char *err
 	return false;
 }
 
-#define OPT_BIT(o) (1ULL << ((o) - OPT_KERNEL))
+#define OPT_BIT(o) (1ULL << ((o)-OPT_KERNEL))
 
 /* Options that make sense for the command; the machine of a restore is the snapshot's. */
 static bool check_command(const struct vmm_config *c, uint64_t seen, char *err, size_t errlen)
@@ -297,10 +297,10 @@ enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **ar
 				       size_t errlen)
 {
 	*c = (struct vmm_config){
-		.mem_mib = VMM_DEFAULT_MEM_MIB,
-		.cpus = 1,
-		.serial = true,
-		.rng = true,
+	    .mem_mib = VMM_DEFAULT_MEM_MIB,
+	    .cpus = 1,
+	    .serial = true,
+	    .rng = true,
 	};
 	snprintf(err, errlen, "no error");
 	if (argc < 2) {
@@ -352,7 +352,8 @@ enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **ar
 		return VMM_PARSE_ERROR;
 	}
 	if (c->console == VMM_CONSOLE_STDIO && c->serial) {
-		snprintf(err, errlen, "--console stdio needs --serial none (both would read stdin)");
+		snprintf(err, errlen,
+			 "--console stdio needs --serial none (both would read stdin)");
 		return VMM_PARSE_ERROR;
 	}
 	return VMM_PARSE_OK;

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VMM_MAX_DISKS 8
+#define VMM_MAX_DISKS	    8
 #define VMM_DEFAULT_MEM_MIB 256
-#define VMM_MAX_MEM_MIB (64 * 1024)
+#define VMM_MAX_MEM_MIB	    (64 * 1024)
 
 enum vmm_console {
 	VMM_CONSOLE_NONE,
@@ -49,7 +49,7 @@ struct vmm_config {
 	const char *display; /* --display, parsed by display/config.c */
 	const char *gpu;     /* --gpu */
 	bool no_input;
-	const char *grant;   /* --grant TOKEN */
+	const char *grant; /* --grant TOKEN */
 	enum vmm_command command;
 	const char *snap_dir;	  /* restore/snapshot-info DIR, or bake --out DIR */
 	const char *snapshot_dir; /* --snapshot-dir: where SIGUSR2 saves a running VM */

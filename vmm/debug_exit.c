@@ -10,8 +10,7 @@ struct debug_exit {
 	struct vm *vm;
 };
 
-static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct debug_exit *d = opaque;
 	if (!is_write || len != 1)

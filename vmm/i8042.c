@@ -9,13 +9,13 @@
 #define I8042_STATUS_OBF 0x01
 #define I8042_STATUS_SYS 0x04
 
-#define I8042_CMD_READ_CTR 0x20
-#define I8042_CMD_WRITE_CTR 0x60
-#define I8042_CMD_AUX_TEST 0xa9
-#define I8042_CMD_SELF_TEST 0xaa
-#define I8042_CMD_KBD_TEST 0xab
+#define I8042_CMD_READ_CTR     0x20
+#define I8042_CMD_WRITE_CTR    0x60
+#define I8042_CMD_AUX_TEST     0xa9
+#define I8042_CMD_SELF_TEST    0xaa
+#define I8042_CMD_KBD_TEST     0xab
 #define I8042_CMD_WRITE_OUTPUT 0xd1
-#define I8042_CMD_PULSE_RESET 0xfe
+#define I8042_CMD_PULSE_RESET  0xfe
 
 struct i8042 {
 	struct vm *vm;
@@ -66,8 +66,7 @@ static bool i8042_data(struct i8042 *k, uint8_t v)
 	return false;
 }
 
-static void i8042_access(struct i8042 *k, bool cmd_port, uint8_t *data, uint32_t len,
-			 bool is_write)
+static void i8042_access(struct i8042 *k, bool cmd_port, uint8_t *data, uint32_t len, bool is_write)
 {
 	bool reset = false;
 	if (len != 1)
@@ -86,14 +85,12 @@ static void i8042_access(struct i8042 *k, bool cmd_port, uint8_t *data, uint32_t
 		vm_request_exit(k->vm, VM_EXIT_RESET);
 }
 
-static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	i8042_access(opaque, false, data, len, is_write);
 }
 
-static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			 bool is_write)
+static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	i8042_access(opaque, true, data, len, is_write);
 }

@@ -242,12 +242,12 @@ static int setup_display_devices(struct vmm *v, const struct vmm_config *cfg)
 		const char *name = strrchr(cfg->kernel, '/');
 		char title[256];
 		snprintf(title, sizeof(title), "inlay-vmm: %s", name ? name + 1 : cfg->kernel);
-		v->display = dc->grant_token[0]
-				 ? display_create_granted(vm->loop, dc->grant_token,
-							  vgpu_from_dev(v->gpu), v->keyboard,
-							  v->tablet, display_closed, v)
-				 : display_create(vm->loop, title, vgpu_from_dev(v->gpu),
-						  v->keyboard, v->tablet, display_closed, v);
+		v->display =
+		    dc->grant_token[0]
+			? display_create_granted(vm->loop, dc->grant_token, vgpu_from_dev(v->gpu),
+						 v->keyboard, v->tablet, display_closed, v)
+			: display_create(vm->loop, title, vgpu_from_dev(v->gpu), v->keyboard,
+					 v->tablet, display_closed, v);
 	}
 	return 0;
 }
@@ -307,12 +307,12 @@ static int load_kernel(struct vmm *v, const struct vmm_config *cfg, enum cpu_tem
 		return -1;
 	}
 	struct boot_images img = {
-		.kernel = v->kernel.data,
-		.kernel_len = v->kernel.len,
-		.initrd = v->initrd.data,
-		.initrd_len = v->initrd.len,
-		.cmdline = cmdline,
-		.nr_cpus = cfg->cpus,
+	    .kernel = v->kernel.data,
+	    .kernel_len = v->kernel.len,
+	    .initrd = v->initrd.data,
+	    .initrd_len = v->initrd.len,
+	    .cmdline = cmdline,
+	    .nr_cpus = cfg->cpus,
 	};
 	char err[256];
 	if (boot_load(&v->vm.mem, &img, entry, err, sizeof(err)) < 0) {
@@ -436,7 +436,7 @@ static int vmm_run(const struct vmm_config *cfg, const struct display_config *dc
 		goto out;
 	if (img ? create_vcpus(v, cfg->cpus, tmpl, NULL) < 0 || vmm_restore_state(v, img) < 0
 		: load_kernel(v, cfg, tmpl, &entry) < 0 ||
-			  create_vcpus(v, cfg->cpus, tmpl, &entry) < 0)
+		      create_vcpus(v, cfg->cpus, tmpl, &entry) < 0)
 		goto out;
 	if (img)
 		fprintf(stderr, "inlay-vmm: restored (clone generation %llu) in %.1f ms\n",
@@ -492,8 +492,8 @@ static int vmm_restore(const struct vmm_config *cli)
 		cfg.display = "none";
 	}
 	struct display_config dcfg;
-	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, !input, cfg.grant, err,
-				 sizeof(err)) < 0) {
+	if (display_config_parse(&dcfg, cfg.display, cfg.gpu, !input, cfg.grant, err, sizeof(err)) <
+	    0) {
 		fprintf(stderr, "inlay-vmm: %s\nTry 'inlay-vmm --help'.\n", err);
 		goto out;
 	}

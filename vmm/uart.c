@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int),
-	       void (*rx_ready)(void *), void *opaque)
+void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int), void (*rx_ready)(void *),
+	       void *opaque)
 {
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_init(&u->lock, NULL);
@@ -214,8 +214,17 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 void uart_save(struct uart *u, struct snap_writer *w)
 {
 	pthread_mutex_lock(&u->lock);
-	const uint8_t regs[] = {u->ier, u->lcr, u->mcr, u->msr, u->scr, u->dll, u->dlm, u->fcr,
-				u->lsr_err, u->thre_pending, (uint8_t)u->irq_level};
+	const uint8_t regs[] = {u->ier,
+				u->lcr,
+				u->mcr,
+				u->msr,
+				u->scr,
+				u->dll,
+				u->dlm,
+				u->fcr,
+				u->lsr_err,
+				u->thre_pending,
+				(uint8_t)u->irq_level};
 	snap_put_bytes(w, regs, sizeof(regs));
 	snap_put_u32(w, u->rx_count);
 	for (unsigned i = 0; i < u->rx_count; i++)
@@ -230,8 +239,9 @@ bool uart_restore(struct uart *u, struct snap_section *s)
 	if (!snap_get_bytes(s, r, sizeof(r)) || !snap_get_u32(s, &count))
 		return false;
 	/* Only values the guest could have produced through uart_io(). */
-	if (r[0] & ~0x0fu || r[2] & ~0x1fu || r[7] & ~(UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_MASK) ||
-	    r[8] & ~UART_LSR_OE || r[9] > 1 || r[10] > 1 || count > UART_RX_SIZE)
+	if (r[0] & ~0x0fu || r[2] & ~0x1fu ||
+	    r[7] & ~(UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_MASK) || r[8] & ~UART_LSR_OE ||
+	    r[9] > 1 || r[10] > 1 || count > UART_RX_SIZE)
 		return snap_fail(s);
 	const uint8_t *rx = snap_get_ref(s, count);
 	if (!rx)

@@ -24,7 +24,7 @@ struct uart {
 	uint8_t rx[UART_RX_SIZE];
 	unsigned rx_head, rx_count;
 	int irq_level;
-	int out_fd; /* -1 discards output */
+	int out_fd;				  /* -1 discards output */
 	void (*set_irq)(void *opaque, int level); /* called with the lock held */
 	/* Called (without the lock) when receive space frees up after a full buffer. */
 	void (*rx_ready)(void *opaque);
@@ -32,8 +32,8 @@ struct uart {
 	bool rx_was_full;
 };
 
-void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int),
-	       void (*rx_ready)(void *), void *opaque);
+void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int), void (*rx_ready)(void *),
+	       void *opaque);
 void uart_finish(struct uart *u);
 /** bus_access_fn for the 8 ports at the UART's base. */
 void uart_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);

@@ -14,12 +14,12 @@
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-#define MSR_IA32_MISC_ENABLE 0x000001a0
+#define MSR_IA32_MISC_ENABLE	0x000001a0
 #define MISC_ENABLE_FAST_STRING (1ULL << 0)
 
-#define APIC_LVT0 0x350
-#define APIC_LVT1 0x360
-#define APIC_MODE_NMI 0x4
+#define APIC_LVT0	 0x350
+#define APIC_LVT1	 0x360
+#define APIC_MODE_NMI	 0x4
 #define APIC_MODE_EXTINT 0x7
 
 static void vcpu_kick_handler(int sig)
@@ -68,8 +68,8 @@ static int vcpu_setup_msrs(struct vcpu *vcpu)
 	} buf = {0};
 	buf.hdr.nmsrs = 1;
 	buf.hdr.entries[0] = (struct kvm_msr_entry){
-		.index = MSR_IA32_MISC_ENABLE,
-		.data = MISC_ENABLE_FAST_STRING,
+	    .index = MSR_IA32_MISC_ENABLE,
+	    .data = MISC_ENABLE_FAST_STRING,
 	};
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &buf) == 1 ? 0 : -EIO;
 }
@@ -143,16 +143,16 @@ void vcpu_destroy(struct vcpu *vcpu)
 static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64)
 {
 	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = sel,
-		.type = type,
-		.present = 1,
-		.dpl = 0,
-		.db = code64 ? 0 : 1,
-		.s = 1,
-		.l = code64 ? 1 : 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = sel,
+	    .type = type,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = code64 ? 0 : 1,
+	    .s = 1,
+	    .l = code64 ? 1 : 0,
+	    .g = 1,
 	};
 }
 
@@ -171,7 +171,7 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *e)
 		/* PE | MP | ET | NE | WP | PG */
 		sregs.cr0 = 0x80050033;
 		sregs.cr3 = e->cr3;
-		sregs.cr4 = 1u << 5; /* PAE */
+		sregs.cr4 = 1u << 5;		     /* PAE */
 		sregs.efer = (1u << 8) | (1u << 10); /* LME | LMA */
 	} else {
 		/* PVH: protected mode, paging off */
@@ -183,11 +183,11 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *e)
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 	struct kvm_regs regs = {
-		.rip = e->rip,
-		.rsi = e->rsi,
-		.rbx = e->rbx,
-		.rsp = e->rsp,
-		.rflags = 0x2,
+	    .rip = e->rip,
+	    .rsi = e->rsi,
+	    .rbx = e->rbx,
+	    .rsp = e->rsp,
+	    .rflags = 0x2,
 	};
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
 }
@@ -227,8 +227,7 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 	uint32_t len = run->mmio.len;
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
-	bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
-		   run->mmio.is_write);
+	bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 }
 
 /* Returns false when the VM must stop; the status is already requested. */

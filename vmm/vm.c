@@ -18,24 +18,24 @@ static const struct {
 	int cap;
 	const char *name;
 } vm_required_caps[] = {
-	{KVM_CAP_IRQCHIP, "in-kernel irqchip"},
-	{KVM_CAP_PIT2, "in-kernel PIT"},
-	{KVM_CAP_IRQFD, "irqfd"},
-	{KVM_CAP_IOEVENTFD, "ioeventfd"},
-	{KVM_CAP_IRQ_ROUTING, "GSI routing"},
-	{KVM_CAP_USER_MEMORY, "user memory"},
-	{KVM_CAP_SET_TSS_ADDR, "TSS address"},
-	{KVM_CAP_EXT_CPUID, "CPUID"},
-	{KVM_CAP_IMMEDIATE_EXIT, "immediate exit"},
+    {KVM_CAP_IRQCHIP, "in-kernel irqchip"},
+    {KVM_CAP_PIT2, "in-kernel PIT"},
+    {KVM_CAP_IRQFD, "irqfd"},
+    {KVM_CAP_IOEVENTFD, "ioeventfd"},
+    {KVM_CAP_IRQ_ROUTING, "GSI routing"},
+    {KVM_CAP_USER_MEMORY, "user memory"},
+    {KVM_CAP_SET_TSS_ADDR, "TSS address"},
+    {KVM_CAP_EXT_CPUID, "CPUID"},
+    {KVM_CAP_IMMEDIATE_EXIT, "immediate exit"},
 };
 
 static int vm_set_region(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
@@ -51,24 +51,25 @@ static int vm_commit_routes(struct vm *vm)
  */
 static int vm_init_routes(struct vm *vm)
 {
-	vm->routes = calloc(1, sizeof(*vm->routes) + VM_MAX_ROUTES * sizeof(vm->routes->entries[0]));
+	vm->routes =
+	    calloc(1, sizeof(*vm->routes) + VM_MAX_ROUTES * sizeof(vm->routes->entries[0]));
 	if (!vm->routes)
 		return -ENOMEM;
 	struct kvm_irq_routing_entry *e = vm->routes->entries;
 	uint32_t n = 0;
 	for (uint32_t gsi = 0; gsi < LAYOUT_IOAPIC_PINS; gsi++) {
 		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi},
+		    .gsi = gsi,
+		    .type = KVM_IRQ_ROUTING_IRQCHIP,
+		    .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi},
 		};
 		if (gsi < 16)
 			e[n++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi,
-				.type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-								 : KVM_IRQCHIP_PIC_SLAVE,
-					      .pin = gsi % 8},
+			    .gsi = gsi,
+			    .type = KVM_IRQ_ROUTING_IRQCHIP,
+			    .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							     : KVM_IRQCHIP_PIC_SLAVE,
+					  .pin = gsi % 8},
 			};
 	}
 	vm->routes->nr = n;
@@ -237,11 +238,11 @@ int vm_msi_alloc(struct vm *vm, int *efd)
 int vm_msi_route(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
 {
 	struct kvm_irq_routing_entry entry = {
-		.gsi = gsi,
-		.type = KVM_IRQ_ROUTING_MSI,
-		.u.msi = {.address_lo = (uint32_t)addr,
-			  .address_hi = (uint32_t)(addr >> 32),
-			  .data = data},
+	    .gsi = gsi,
+	    .type = KVM_IRQ_ROUTING_MSI,
+	    .u.msi = {.address_lo = (uint32_t)addr,
+		      .address_hi = (uint32_t)(addr >> 32),
+		      .data = data},
 	};
 	int ret;
 	pthread_mutex_lock(&vm->routes_lock);
@@ -266,9 +267,9 @@ out:
 int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct kvm_msi msi = {
-		.address_lo = (uint32_t)addr,
-		.address_hi = (uint32_t)(addr >> 32),
-		.data = data,
+	    .address_lo = (uint32_t)addr,
+	    .address_hi = (uint32_t)(addr >> 32),
+	    .data = data,
 	};
 	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
@@ -282,11 +283,11 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, b
 	if (!assign && atomic_load(&vm->exiting))
 		return 0;
 	struct kvm_ioeventfd io = {
-		.addr = addr,
-		.len = len,
-		.fd = fd,
-		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
-			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags =
+		(pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
 	};
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }

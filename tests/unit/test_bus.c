@@ -46,7 +46,8 @@ static void test_dispatch(void **state)
 	uint8_t data[8];
 	bus_init(&b);
 	for (int i = 0; i < 40; i++)
-		assert_int_equal(bus_register(&b, 0x1000 * (uint64_t)(40 - i), 0x100, probe_fn, &p), 0);
+		assert_int_equal(bus_register(&b, 0x1000 * (uint64_t)(40 - i), 0x100, probe_fn, &p),
+				 0);
 	assert_true(bus_access(&b, 0x5004, data, 4, false));
 	assert_int_equal(p.last_off, 4);
 	assert_int_equal(data[0], 0x5a);
@@ -65,8 +66,8 @@ static void test_dispatch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_overlap),
-		cmocka_unit_test(test_dispatch),
+	    cmocka_unit_test(test_register_overlap),
+	    cmocka_unit_test(test_dispatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,7 @@
 
 #define ARGV(...) ((char *[]){"inlay-vmm", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"inlay-vmm", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(cfg, err, ...) \
+#define PARSE(cfg, err, ...)                                                                       \
 	vmm_config_parse(cfg, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), err, sizeof(err))
 
 static void test_defaults(void **state)
@@ -110,10 +110,10 @@ static void test_help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

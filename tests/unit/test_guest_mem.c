@@ -60,9 +60,9 @@ static void test_bad_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_low_only),
-		cmocka_unit_test(test_split_at_hole),
-		cmocka_unit_test(test_bad_size),
+	    cmocka_unit_test(test_low_only),
+	    cmocka_unit_test(test_split_at_hole),
+	    cmocka_unit_test(test_bad_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

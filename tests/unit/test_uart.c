@@ -183,14 +183,14 @@ static void test_fifo_control(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_transmit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_receive_interrupt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_receive_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_access, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo_control, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transmit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_receive_interrupt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_receive_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fifo_control, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
