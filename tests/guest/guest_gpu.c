@@ -12,9 +12,19 @@
  *     switches to a new resource of that size.
  * "frames=N" exits 0 after N input frames; "timeout=MS" (default 120000)
  * bounds the wait.
+ *
+ * "bench=full|small" (with "hz=N", default 60, and "secs=N", default 5)
+ * measures a VMM instead: no input devices, no drawing (CPL0 code is slow
+ * under software virtualization, so the frame stays as RAM holds it), and
+ * after the modeset a TRANSFER_TO_HOST_2D + RESOURCE_FLUSH of the whole frame
+ * or of a 64x64 tile on every APIC tick (every 1000/N ms), sleeping in HLT
+ * between ticks and while the device works. It prints "flushes N", idles
+ * 0.3 s (so the host can read the VMM's CPU time while it runs) and exits.
  */
+#include "apic.h"
 #include "guest.h"
 #include "io.h"
+#include "irq.h"
 #include "lib.h"
 #include "serial.h"
 #include "virtio.h"
@@ -25,12 +35,15 @@
 #include <linux/virtio_input.h>
 #include <stddef.h>
 
-#define FB_BASE	       0x400000u
-#define GPU_MAX_W      1024
-#define GPU_MAX_H      768
-#define TILE	       64
-#define CMD_TIMEOUT_MS 10000
-#define CONFIG_POLL_MS 20
+#define FB_BASE		0x400000u
+#define GPU_MAX_W	1920 /* 8 MB from FB_BASE: fits a 64 MiB guest */
+#define GPU_MAX_H	1080
+#define TILE		64
+#define CMD_TIMEOUT_MS	10000
+#define CONFIG_POLL_MS	20
+#define EDID_BLOCK	128
+#define BENCH_VEC_CTRL	0x30
+#define BENCH_LINGER_MS 300
 
 static const uint32_t palette[4] = {0x00ff0000, 0x0000ff00, 0x000000ff, 0x00ffffff};
 
@@ -41,6 +54,7 @@ static unsigned nr_inputs;
 static struct virtio_input_event events[2];
 static uint8_t resp[sizeof(struct virtio_gpu_resp_edid)];
 static uint32_t res_id, fb_w, fb_h;
+static bool bench; /* bench=: no drawing, control queue completions by MSI-X */
 
 /* Runs one control command; returns the response type, 0 on a transport failure. */
 static uint32_t gpu_cmd(void *req, uint32_t len, uint32_t resp_len)
@@ -48,7 +62,8 @@ static uint32_t gpu_cmd(void *req, uint32_t len, uint32_t resp_len)
 	struct vio_buf bufs[2] = {{req, len, false}, {resp, resp_len, true}};
 	uint32_t written;
 
-	if (vio_submit(&ctrlq, bufs, 2) || vio_wait(&ctrlq, VIO_POLL, CMD_TIMEOUT_MS, &written) ||
+	if (vio_submit(&ctrlq, bufs, 2) ||
+	    vio_wait(&ctrlq, bench ? VIO_HALT : VIO_POLL, CMD_TIMEOUT_MS, &written) ||
 	    written < sizeof(struct virtio_gpu_ctrl_hdr))
 		return 0;
 	return ((struct virtio_gpu_ctrl_hdr *)resp)->type;
@@ -79,18 +94,21 @@ static bool display_info(uint32_t *w, uint32_t *h)
 	return r->pmodes[0].enabled;
 }
 
+/* Only the base block is checked: devices may report a larger buffer (QEMU: 1024). */
 static bool check_edid(void)
 {
 	struct virtio_gpu_cmd_get_edid req = {.hdr = hdr(VIRTIO_GPU_CMD_GET_EDID)};
 	struct virtio_gpu_resp_edid *r = (void *)resp;
+	static const uint8_t header[8] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
 	uint8_t sum = 0;
 
 	if (!gpu_ok("edid", gpu_cmd(&req, sizeof(req), sizeof(*r)), VIRTIO_GPU_RESP_OK_EDID))
 		return false;
-	for (int i = 0; i < 128; i++)
+	for (int i = 0; i < EDID_BLOCK; i++)
 		sum += r->edid[i];
 	serial_printf("gpu: edid %u bytes, checksum %s\n", r->size, sum ? "bad" : "ok");
-	return r->size == 128 && !sum;
+	return r->size >= EDID_BLOCK && r->size <= sizeof(r->edid) &&
+	       !memcmp(r->edid, header, sizeof(header)) && !sum;
 }
 
 static void draw_tiles(uint32_t w, uint32_t h)
@@ -139,7 +157,8 @@ static bool modeset(uint32_t w, uint32_t h)
 	if (h > GPU_MAX_H)
 		h = s.r.height = c.height = GPU_MAX_H;
 	ab.e.length = w * h * 4;
-	draw_tiles(w, h);
+	if (!bench)
+		draw_tiles(w, h);
 	if (!gpu_ok("create", gpu_cmd(&c, sizeof(c), hl), VIRTIO_GPU_RESP_OK_NODATA) ||
 	    !gpu_ok("attach", gpu_cmd(&ab, sizeof(ab), hl), VIRTIO_GPU_RESP_OK_NODATA) ||
 	    !gpu_ok("scanout", gpu_cmd(&s, sizeof(s), hl), VIRTIO_GPU_RESP_OK_NODATA))
@@ -165,7 +184,9 @@ static int gpu_setup(void)
 		return -1;
 	}
 	if (vio_init(&gpu, df, 1ull << VIRTIO_GPU_F_EDID) ||
-	    vio_queue_init(&gpu, &ctrlq, 0, VIRTIO_MSI_NO_VECTOR) || vio_driver_ok(&gpu))
+	    (bench && vio_msix_route(&gpu, 0, lapic_id(), BENCH_VEC_CTRL)) ||
+	    vio_queue_init(&gpu, &ctrlq, 0, bench ? 0 : VIRTIO_MSI_NO_VECTOR) ||
+	    vio_driver_ok(&gpu))
 		return -1;
 	if (!display_info(&w, &h))
 		return -1;
@@ -267,13 +288,68 @@ static bool display_change(bool remodeset)
 	return !remodeset || modeset(w, h);
 }
 
+/* The MSI only has to end the HLT in vio_wait(), which then reads the used ring. */
+static void ctrl_irq(struct irq_frame *f)
+{
+}
+
+/* True when the option value @v (ending at a space or NUL) is @word. */
+static bool value_is(const char *v, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !memcmp(v, word, n) && (v[n] == '\0' || v[n] == ' ');
+}
+
+/* The bench= loop: one transfer + flush per tick for secs=N seconds. */
+static int bench_main(const char *cmdline, const char *mode)
+{
+	uint32_t hz = cmdline_uint(cmdline, "hz", 60), secs = cmdline_uint(cmdline, "secs", 5);
+	bool small = value_is(mode, "small");
+	uint32_t tick_ms, ticks, t0, last, flushes = 0;
+
+	if ((!small && !value_is(mode, "full")) || hz < 1 || hz > 1000 || secs < 1 || secs > 3600) {
+		serial_printf("gpu: bench=full|small, hz=1..1000, secs=1..3600\n");
+		return GUEST_FAIL;
+	}
+	tick_ms = 1000 / hz;
+	ticks = secs * 1000 / tick_ms;
+	bench = true;
+	irq_init(tick_ms);
+	irq_set_handler(BENCH_VEC_CTRL, ctrl_irq);
+	if (gpu_setup())
+		return GUEST_FAIL;
+	uint32_t w = small && fb_w > TILE ? TILE : fb_w, h = small && fb_h > TILE ? TILE : fb_h;
+
+	serial_printf("gpu: bench %ux%u of %ux%u every %u ms for %u ticks\n", w, h, fb_w, fb_h,
+		      tick_ms, ticks);
+	t0 = last = irq_ticks();
+	while (last - t0 < ticks) {
+		if (irq_ticks() == last) {
+			irq_wait();
+			continue;
+		}
+		last = irq_ticks();
+		if (!transfer_flush((fb_w - w) / 2, (fb_h - h) / 2, w, h))
+			return GUEST_FAIL;
+		flushes++;
+	}
+	serial_printf("flushes %u\n", flushes);
+	for (t0 = irq_ticks(); irq_ticks() - t0 < BENCH_LINGER_MS / tick_ms;)
+		irq_wait();
+	return GUEST_OK;
+}
+
 int guest_main(const char *cmdline)
 {
 	uint32_t frames = cmdline_uint(cmdline, "frames", 0);
 	uint64_t deadline = deadline_in_ms(cmdline_uint(cmdline, "timeout", 120000));
 	bool remodeset = cmdline_get(cmdline, "remodeset") != NULL;
+	const char *bench_mode = cmdline_get(cmdline, "bench");
 	uint64_t next_poll = 0;
 
+	if (bench_mode)
+		return bench_main(cmdline, bench_mode);
 	if (gpu_setup() || input_setup())
 		return GUEST_FAIL;
 	serial_printf("gpu: ready\n");
