@@ -59,12 +59,13 @@ static struct kvm_msrs *snap_msrs_alloc(uint32_t n)
  * MSR this host does not emulate does not lose the others. Returns the
  * number of entries that went through (moved to the front of @m).
  */
-static uint32_t snap_msrs_xfer(int fd, unsigned long req, struct kvm_msrs *m)
+/* Returns 0, or -ENOMEM with @m untouched; MSRs KVM refuses are dropped from @m. */
+static int snap_msrs_xfer(int fd, unsigned long req, struct kvm_msrs *m)
 {
 	uint32_t n = m->nmsrs, done = 0, i = 0;
 	struct kvm_msrs *one = snap_msrs_alloc(n);
 	if (!one)
-		return 0;
+		return -ENOMEM;
 	while (i < n) {
 		one->nmsrs = n - i;
 		memcpy(one->entries, &m->entries[i], (n - i) * sizeof(m->entries[0]));
@@ -77,7 +78,7 @@ static uint32_t snap_msrs_xfer(int fd, unsigned long req, struct kvm_msrs *m)
 	}
 	free(one);
 	m->nmsrs = done;
-	return done;
+	return 0;
 }
 
 static void put_blob(struct snap_writer *w, const void *p, size_t len)
@@ -148,7 +149,11 @@ int snap_vcpu_save(struct vcpu *vcpu, struct snap_writer *w, char *err, size_t e
 	msrs->nmsrs = list->nmsrs;
 	for (uint32_t i = 0; i < list->nmsrs; i++)
 		msrs->entries[i].index = list->indices[i];
-	snap_msrs_xfer(vcpu->fd, KVM_GET_MSRS, msrs);
+	if (snap_msrs_xfer(vcpu->fd, KVM_GET_MSRS, msrs) < 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "vCPU %u: out of memory reading MSRs", vcpu->id);
+		goto out;
+	}
 
 	put_blob(w, &st.regs, sizeof(st.regs));
 	put_blob(w, &st.sregs, sizeof(st.sregs));
@@ -191,7 +196,7 @@ static void snap_tsc_deadline_restore(int fd, const struct kvm_msrs *m)
 			return;
 		one->nmsrs = 1;
 		one->entries[0] = m->entries[i];
-		snap_msrs_xfer(fd, KVM_SET_MSRS, one);
+		ioctl(fd, KVM_SET_MSRS, one);
 		free(one);
 		return;
 	}
@@ -266,7 +271,11 @@ int snap_vcpu_restore(struct vcpu *vcpu, struct snap_section *s, char *err, size
 	if (has_xcrs && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0)
 		VCPU_IOCTL(KVM_SET_XCRS, &st.xcrs, "KVM refused the saved XCRs");
 	VCPU_IOCTL(KVM_SET_SREGS, &st.sregs, "KVM refused the saved segment and control registers");
-	snap_msrs_xfer(vcpu->fd, KVM_SET_MSRS, msrs);
+	if (snap_msrs_xfer(vcpu->fd, KVM_SET_MSRS, msrs) < 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "vCPU %u: out of memory writing MSRs", vcpu->id);
+		goto out;
+	}
 	VCPU_IOCTL(KVM_SET_MP_STATE, &st.mp, "KVM refused the saved mp_state");
 	VCPU_IOCTL(KVM_SET_LAPIC, &st.lapic, "KVM refused the saved LAPIC");
 	snap_tsc_deadline_restore(vcpu->fd, msrs);
