@@ -12,13 +12,11 @@
  * program can read it without extra code. A rectangle whose grantee went away
  * turns red and its grantee is started again after RESTART_DELAY_MS.
  */
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <wayland-client.h>
 
 #include "granter-window.h"
@@ -166,20 +164,10 @@ static const struct granter_window_listener window_listener = {
 
 static char **default_grantee(void)
 {
-	static char path[PATH_MAX];
 	static char *argv[2];
-	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	char *slash;
 
-	if (len < 0)
-		return NULL;
-	path[len] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash || (size_t)(slash - path) + sizeof("/inlay-grantee-pattern") > sizeof(path))
-		return NULL;
-	strcpy(slash, "/inlay-grantee-pattern");
-	argv[0] = path;
-	return argv;
+	argv[0] = granter_window_beside_self("inlay-grantee-pattern");
+	return argv[0] ? argv : NULL;
 }
 
 static void demo_finish(struct demo *demo)

@@ -45,24 +45,6 @@ static uint32_t pattern_pixel(int32_t x, int32_t y, int32_t width, int32_t heigh
 	return (((x + phase) / CHECKER + y / CHECKER) & 1) ? 0xff2060c0 : 0xfff0f0f0;
 }
 
-static struct shm_buffer *next_buffer(struct grantee *g)
-{
-	for (size_t i = 0; i < 2; i++) {
-		struct shm_buffer **slot = &g->buffers[i];
-
-		if (*slot && (*slot)->busy)
-			continue;
-		if (*slot && ((*slot)->width != g->width || (*slot)->height != g->height)) {
-			shm_buffer_destroy(*slot);
-			*slot = NULL;
-		}
-		if (!*slot)
-			*slot = shm_buffer_create(g->shm, g->width, g->height);
-		return *slot;
-	}
-	return NULL;
-}
-
 static void draw(struct grantee *g);
 
 static void handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
@@ -85,7 +67,7 @@ static void draw(struct grantee *g)
 
 	if (g->width <= 0 || g->height <= 0 || g->frame)
 		return;
-	buf = next_buffer(g);
+	buf = shm_buffer_next(g->shm, g->buffers, g->width, g->height);
 	if (!buf)
 		return;
 	for (int32_t y = 0; y < buf->height; y++) {

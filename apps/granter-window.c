@@ -2,11 +2,13 @@
 #include "granter-window.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wayland-client.h>
 
 #include "inlay-grant.h"
@@ -35,28 +37,27 @@ bool granter_window_restart_due(int64_t at_ms, struct inlay_grant *grant, int64_
 	return false;
 }
 
+char *granter_window_beside_self(const char *rel)
+{
+	static char paths[2][PATH_MAX];
+	static int next;
+	char *path = paths[next++ % 2], *slash;
+	ssize_t len = readlink("/proc/self/exe", path, PATH_MAX - 1);
+
+	if (len < 0)
+		return NULL;
+	path[len] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) + 1 + strlen(rel) >= PATH_MAX)
+		return NULL;
+	strcpy(slash + 1, rel);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
 int granter_window_poll_ms(int64_t next_ms)
 {
 	/* At least every 200 ms, to reap exited children. */
 	return next_ms < 0 || next_ms > 200 ? 200 : (int)next_ms;
-}
-
-static struct shm_buffer *next_buffer(struct granter_window *win)
-{
-	for (size_t i = 0; i < 2; i++) {
-		struct shm_buffer **buf = &win->buffers[i];
-
-		if (*buf && (*buf)->busy)
-			continue;
-		if (*buf && ((*buf)->width != win->width || (*buf)->height != win->height)) {
-			shm_buffer_destroy(*buf);
-			*buf = NULL;
-		}
-		if (!*buf)
-			*buf = shm_buffer_create(win->shm, win->width, win->height);
-		return *buf;
-	}
-	return NULL;
 }
 
 void granter_window_redraw(struct granter_window *win)
@@ -65,7 +66,7 @@ void granter_window_redraw(struct granter_window *win)
 
 	if (!win->configured)
 		return;
-	buf = next_buffer(win);
+	buf = shm_buffer_next(win->shm, win->buffers, win->width, win->height);
 	if (!buf)
 		return;
 	win->listener->draw(win->data, buf);

@@ -72,6 +72,12 @@ int64_t granter_window_now_ms(void);
 bool granter_window_restart_due(int64_t at_ms, struct inlay_grant *grant, int64_t now,
 				int64_t *next_ms);
 
+/**
+ * @rel resolved against this program's directory, if it exists there; else
+ * NULL. The result lives in one of two static buffers, reused in turn.
+ */
+char *granter_window_beside_self(const char *rel);
+
 /** The poll timeout for a timer due in @next_ms (-1: none): at most 200 ms. */
 int granter_window_poll_ms(int64_t next_ms);
 

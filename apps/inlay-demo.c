@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <linux/input-event-codes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -471,24 +470,6 @@ static const struct granter_window_listener window_listener = {
     .seat_listener = &seat_listener,
 };
 
-/* @rel next to this program's directory, if it exists there; else NULL. */
-static const char *beside_self(const char *rel)
-{
-	static char paths[2][PATH_MAX];
-	static int next;
-	char *path = paths[next++ % 2], *slash;
-	ssize_t len = readlink("/proc/self/exe", path, PATH_MAX - 1);
-
-	if (len < 0)
-		return NULL;
-	path[len] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash || (size_t)(slash - path) + 1 + strlen(rel) >= PATH_MAX)
-		return NULL;
-	strcpy(slash + 1, rel);
-	return access(path, R_OK) == 0 ? path : NULL;
-}
-
 static void demo_finish(struct demo *demo)
 {
 	for (int i = 0; i < demo->nr_tabs; i++)
@@ -519,8 +500,8 @@ static int parse_args(struct demo *demo, int argc, char *argv[])
 	};
 	int opt;
 
-	demo->vmm = beside_self("../inlay-vmm");
-	demo->guest = beside_self("../tests/guest/guest_gpu.elf");
+	demo->vmm = granter_window_beside_self("../inlay-vmm");
+	demo->guest = granter_window_beside_self("../tests/guest/guest_gpu.elf");
 	demo->cmdline = "remodeset timeout=86400000";
 	demo->nr_tabs = TABS_MAX;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {

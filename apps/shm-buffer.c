@@ -66,6 +66,25 @@ void shm_buffer_destroy(struct shm_buffer *buf)
 	free(buf);
 }
 
+struct shm_buffer *shm_buffer_next(struct wl_shm *shm, struct shm_buffer *pair[2], int32_t width,
+				   int32_t height)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct shm_buffer **buf = &pair[i];
+
+		if (*buf && (*buf)->busy)
+			continue;
+		if (*buf && ((*buf)->width != width || (*buf)->height != height)) {
+			shm_buffer_destroy(*buf);
+			*buf = NULL;
+		}
+		if (!*buf)
+			*buf = shm_buffer_create(shm, width, height);
+		return *buf;
+	}
+	return NULL;
+}
+
 void shm_buffer_fill(struct shm_buffer *buf, int32_t x, int32_t y, int32_t width, int32_t height,
 		     uint32_t color)
 {

@@ -16,7 +16,7 @@ void handle_cursor_frame(struct wl_listener *listener, void *data);
 /** Recompute pointer focus at the cursor's position after the scene changed under it. */
 void cursor_rebase(struct server *server);
 
-/** Leave interactive move/resize and the implicit grab if they concern @view. */
+/** Leave an interactive move or resize of @view. */
 void cursor_forget_view(struct server *server, struct view *view);
 
 #endif

@@ -48,7 +48,7 @@ struct server {
 	double grab_x, grab_y;
 	struct wlr_box grab_box;
 	uint32_t resize_edges;
-	bool pointer_grabbed; // a button went down over pointer_grab_origin's surface
+	bool pointer_grabbed; // a button went down over a surface, which keeps the pointer
 	double pointer_grab_x, pointer_grab_y; // layout position of that surface
 
 	struct wl_listener new_output;

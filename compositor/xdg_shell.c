@@ -182,7 +182,8 @@ static void create_popup(struct server *server, struct wlr_xdg_surface *xdg)
 	struct wlr_xdg_surface *parent;
 	struct wlr_scene_node *parent_node, *node;
 
-	if (!wlr_surface_is_xdg_surface(xdg->popup->parent))
+	/* wlroots announces a parentless popup even after posting its protocol error. */
+	if (!xdg->popup->parent || !wlr_surface_is_xdg_surface(xdg->popup->parent))
 		return;
 	parent = wlr_xdg_surface_from_wlr_surface(xdg->popup->parent);
 	if (!parent || !parent->data)

@@ -25,7 +25,6 @@ struct presenter {
 	 * Wayland events come on the event-loop thread with only this lock.
 	 */
 	pthread_mutex_t lock;
-	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct wl_surface *surface;
 	presenter_flush_fn flush;
@@ -236,13 +235,7 @@ static void add_damage(struct presenter *p, const struct vgpu_rect *r)
 		p->dirty_since_ns = now_ns();
 		return;
 	}
-	uint32_t x0 = r->x < p->damage.x ? r->x : p->damage.x;
-	uint32_t y0 = r->y < p->damage.y ? r->y : p->damage.y;
-	uint32_t x1 = r->x + r->width, y1 = r->y + r->height;
-	uint32_t dx1 = p->damage.x + p->damage.width, dy1 = p->damage.y + p->damage.height;
-	x1 = x1 > dx1 ? x1 : dx1;
-	y1 = y1 > dy1 ? y1 : dy1;
-	p->damage = (struct vgpu_rect){x0, y0, x1 - x0, y1 - y0};
+	vgpu_rect_union(&p->damage, r);
 }
 
 /* ---- the device's side ---- */
@@ -361,7 +354,6 @@ struct presenter *presenter_create(struct wl_compositor *compositor, struct wl_s
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
-	p->compositor = compositor;
 	p->shm = shm;
 	p->surface = surface;
 	p->flush = flush;

@@ -142,25 +142,16 @@ static int snap_put_machine(struct snap_writer *w, const struct snap_machine *m,
 	return 0;
 }
 
-/* Write @len bytes to @dir/@name through a temporary file and a rename. */
-static int snap_write_file(int dirfd, const char *name, const void *data, size_t len)
+/* Fill @dir/@name through @fill on a temporary file and a rename, so it is whole or absent. */
+static int snap_write_atomic(int dirfd, const char *name, int (*fill)(int fd, const void *arg),
+			     const void *arg)
 {
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	int ret = 0;
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, (const uint8_t *)data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
+	int ret = fill(fd, arg);
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	if (!ret && renameat(dirfd, tmp, dirfd, name) < 0)
@@ -170,21 +161,34 @@ static int snap_write_file(int dirfd, const char *name, const void *data, size_t
 	return ret;
 }
 
-static int snap_save_memory(const struct snap_machine *m, int dirfd, uint64_t *data)
+struct snap_blob {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int snap_fill_blob(int fd, const void *arg)
 {
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", SNAP_MEMORY_FILE);
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int ret = snap_mem_write(&m->vm->mem, fd, data);
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (!ret && renameat(dirfd, tmp, dirfd, SNAP_MEMORY_FILE) < 0)
-		ret = -errno;
-	if (ret)
-		unlinkat(dirfd, tmp, 0);
-	return ret;
+	const struct snap_blob *b = arg;
+	for (size_t done = 0; done < b->len;) {
+		ssize_t n = write(fd, b->data + done, b->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+struct snap_mem_fill {
+	const struct guest_mem *mem;
+	uint64_t *data;
+};
+
+static int snap_fill_memory(int fd, const void *arg)
+{
+	const struct snap_mem_fill *f = arg;
+	return snap_mem_write(f->mem, fd, f->data);
 }
 
 int snap_save(const struct snap_machine *m, const char *dir, char *err, size_t errlen)
@@ -202,7 +206,8 @@ int snap_save(const struct snap_machine *m, const char *dir, char *err, size_t e
 	snap_writer_init(&w);
 	uint64_t data = 0;
 	/* Memory first: a state file only ever describes a complete memory file. */
-	int ret = snap_save_memory(m, dirfd, &data);
+	int ret = snap_write_atomic(dirfd, SNAP_MEMORY_FILE, snap_fill_memory,
+				    &(struct snap_mem_fill){&m->vm->mem, &data});
 	if (ret < 0) {
 		snprintf(err, errlen, "%s/%s: %s", dir, SNAP_MEMORY_FILE, strerror(-ret));
 		goto out;
@@ -214,11 +219,10 @@ int snap_save(const struct snap_machine *m, const char *dir, char *err, size_t e
 	snap_put_u64(&w, m->vm->mem.size);
 	snap_put_u64(&w, data);
 	snap_writer_end_section(&w);
-	const uint8_t *bytes;
-	size_t len;
-	ret = snap_writer_seal(&w, &bytes, &len);
+	struct snap_blob state;
+	ret = snap_writer_seal(&w, &state.data, &state.len);
 	if (ret == 0)
-		ret = snap_write_file(dirfd, SNAP_STATE_FILE, bytes, len);
+		ret = snap_write_atomic(dirfd, SNAP_STATE_FILE, snap_fill_blob, &state);
 	if (ret < 0)
 		snprintf(err, errlen, "%s/%s: %s", dir, SNAP_STATE_FILE, strerror(-ret));
 out:
@@ -234,10 +238,11 @@ static int snap_read_state(struct snap_image *img, int dirfd, char *err, size_t 
 	int fd = openat(dirfd, SNAP_STATE_FILE, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "%s", strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return -errno;
+		return -e;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SNAP_MAX_STATE) {
 		close(fd);

@@ -94,7 +94,7 @@ static bool rect_empty(const struct vgpu_rect *r)
 	return !r->width || !r->height;
 }
 
-static void rect_union(struct vgpu_rect *a, const struct vgpu_rect *b)
+void vgpu_rect_union(struct vgpu_rect *a, const struct vgpu_rect *b)
 {
 	if (rect_empty(b))
 		return;
@@ -486,7 +486,7 @@ static uint32_t cmd_transfer_2d(struct vgpu *g, const struct virtq_chain *c, con
 	}
 	for (unsigned k = 0; k < r->nr_img; k++)
 		if (r->img[k] != img)
-			rect_union(&r->img[k]->missing, &rc);
+			vgpu_rect_union(&r->img[k]->missing, &rc);
 	g->stats.transfers++;
 	g->stats.bytes_transferred += row * rc.height;
 	return VIRTIO_GPU_RESP_OK_NODATA;

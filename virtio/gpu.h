@@ -18,6 +18,9 @@ struct vgpu_rect {
 	uint32_t x, y, width, height;
 };
 
+/** Grow @a to also cover @b; an empty rectangle adds nothing. */
+void vgpu_rect_union(struct vgpu_rect *a, const struct vgpu_rect *b);
+
 /**
  * One host image of a resource, in its own memfd so that the presenter can
  * share it with the compositor (a wl_shm pool) without copying. A resource

@@ -162,9 +162,6 @@ static void vp_reset_transport(struct virtio_pci *vp)
 		struct virtq *q = &dev->vq[i];
 		virtq_reset(q);
 		q->size = dev->ops->queue_max_size;
-		q->ready = false;
-		q->desc_gpa = q->avail_gpa = q->used_gpa = 0;
-		q->event_idx = false;
 		q->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	}
 }
@@ -179,16 +176,8 @@ static bool vp_features_ok(const struct virtio_pci *vp)
 static void vp_activate(struct virtio_pci *vp)
 {
 	struct virtio_dev *dev = vp->dev;
-	bool ok = dev->status & VIRTIO_CONFIG_S_FEATURES_OK;
-	bool event_idx = virtio_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
-	for (unsigned i = 0; ok && i < vp_num_queues(vp); i++) {
-		struct virtq *q = &dev->vq[i];
-		q->event_idx = event_idx;
-		if (q->ready && !virtq_check(q, dev->mem))
-			ok = false;
-	}
-	if (ok && dev->ops->activate && !dev->ops->activate(dev))
-		ok = false;
+	bool ok = (dev->status & VIRTIO_CONFIG_S_FEATURES_OK) && virtio_dev_activate(dev) &&
+		  (!dev->ops->activate || dev->ops->activate(dev));
 	if (ok) {
 		vp->active = true;
 		return;

@@ -89,17 +89,15 @@ bool bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool 
 		found = true;
 	}
 	pthread_rwlock_unlock(&b->lock);
+	/* Reads nobody (or a handler that stays silent) answers float high. */
+	if (!is_write)
+		memset(data, 0xff, len);
+	if (!found)
+		return false;
 	/*
 	 * Handlers run outside the bus lock so they may (un)register ranges,
 	 * as a BAR move does; each device serializes its own state.
 	 */
-	if (!found) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return false;
-	}
-	if (!is_write)
-		memset(data, 0xff, len);
 	r.fn(r.opaque, addr - r.base, data, len, is_write);
 	return true;
 }

@@ -337,7 +337,7 @@ enum vmm_parse_result vmm_config_parse(struct vmm_config *c, int argc, char **ar
 		if (r != VMM_PARSE_OK)
 			return r;
 		if (opt >= OPT_KERNEL && opt - OPT_KERNEL < 64)
-			seen |= 1ULL << (opt - OPT_KERNEL);
+			seen |= OPT_BIT(opt);
 	}
 	if (optind < sub_argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", sub_argv[optind]);

@@ -7,6 +7,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+static void guest_mem_set(struct guest_mem *m, void *host, uint64_t size, int fd)
+{
+	m->host = host;
+	m->size = size;
+	m->low_size = size < LAYOUT_PCI_HOLE ? size : LAYOUT_PCI_HOLE;
+	m->fd = fd;
+}
+
 int guest_mem_init(struct guest_mem *m, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
@@ -23,10 +31,7 @@ int guest_mem_init(struct guest_mem *m, uint64_t size)
 	if (p == MAP_FAILED)
 		goto err_errno;
 	madvise(p, size, MADV_MERGEABLE);
-	m->host = p;
-	m->size = size;
-	m->low_size = size < LAYOUT_PCI_HOLE ? size : LAYOUT_PCI_HOLE;
-	m->fd = fd;
+	guest_mem_set(m, p, size, fd);
 	return 0;
 err_errno:;
 	int err = -errno;
@@ -48,10 +53,7 @@ int guest_mem_init_file(struct guest_mem *m, uint64_t size, int fd)
 		close(fd);
 		return err;
 	}
-	m->host = p;
-	m->size = size;
-	m->low_size = size < LAYOUT_PCI_HOLE ? size : LAYOUT_PCI_HOLE;
-	m->fd = fd;
+	guest_mem_set(m, p, size, fd);
 	m->private_file = true;
 	return 0;
 }

@@ -25,10 +25,16 @@ static bool ranges_overlap(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 	return a < b + blen && b < a + alen;
 }
 
+/* At most a dword, inside configuration space. */
+static bool pci_cfg_in_range(const struct pci_dev *dev, uint32_t off, uint32_t len)
+{
+	return len <= 4 && off <= sizeof(dev->cfg) && len <= sizeof(dev->cfg) - off;
+}
+
 uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off, uint32_t len)
 {
 	uint32_t val = 0;
-	if (len > 4 || off > sizeof(dev->cfg) || len > sizeof(dev->cfg) - off)
+	if (!pci_cfg_in_range(dev, off, len))
 		return 0;
 	for (uint32_t i = 0; i < len; i++)
 		val |= (uint32_t)dev->cfg[off + i] << (8 * i);
@@ -37,7 +43,7 @@ uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off, uint32_t len)
 
 void pci_cfg_set(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len)
 {
-	if (len > 4 || off > sizeof(dev->cfg) || len > sizeof(dev->cfg) - off)
+	if (!pci_cfg_in_range(dev, off, len))
 		return;
 	for (uint32_t i = 0; i < len; i++)
 		dev->cfg[off + i] = (uint8_t)(val >> (8 * i));
@@ -97,7 +103,7 @@ uint32_t pci_config_read(struct pci_dev *dev, uint32_t off, uint32_t len)
 
 void pci_config_write(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len)
 {
-	if (len > 4 || off > sizeof(dev->cfg) || len > sizeof(dev->cfg) - off)
+	if (!pci_cfg_in_range(dev, off, len))
 		return;
 	for (uint32_t i = 0; i < len; i++) {
 		uint8_t m = dev->wmask[off + i];

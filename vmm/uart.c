@@ -54,12 +54,19 @@ static void uart_update_irq(struct uart *u)
 		u->set_irq(u->opaque, level);
 }
 
+/* Queue @c for the guest; false when the FIFO is full. */
+static bool uart_rx_push(struct uart *u, uint8_t c)
+{
+	if (u->rx_count == UART_RX_SIZE)
+		return false;
+	u->rx[(u->rx_head + u->rx_count++) % UART_RX_SIZE] = c;
+	return true;
+}
+
 static void uart_put(struct uart *u, uint8_t c)
 {
 	if (u->mcr & UART_MCR_LOOP) {
-		if (u->rx_count < UART_RX_SIZE)
-			u->rx[(u->rx_head + u->rx_count++) % UART_RX_SIZE] = c;
-		else
+		if (!uart_rx_push(u, c))
 			u->lsr_err |= UART_LSR_OE;
 		return;
 	}
@@ -202,8 +209,8 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;
 	pthread_mutex_lock(&u->lock);
-	while (n < len && u->rx_count < UART_RX_SIZE)
-		u->rx[(u->rx_head + u->rx_count++) % UART_RX_SIZE] = buf[n++];
+	while (n < len && uart_rx_push(u, buf[n]))
+		n++;
 	if (n < len)
 		u->rx_was_full = true;
 	uart_update_irq(u);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,10 +193,17 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *e)
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
 }
 
-static void vcpu_report_crash(struct vcpu *vcpu, const char *why)
+/* Report why the guest cannot go on and ask the VM to stop; returns false for the run loop. */
+__attribute__((format(printf, 2, 3))) static bool vcpu_crash(struct vcpu *vcpu, const char *fmt,
+							     ...)
 {
 	struct kvm_regs regs = {0};
 	struct kvm_sregs sregs = {0};
+	char why[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
 	ioctl(vcpu->fd, KVM_GET_REGS, &regs);
 	ioctl(vcpu->fd, KVM_GET_SREGS, &sregs);
 	fprintf(stderr,
@@ -205,6 +213,8 @@ static void vcpu_report_crash(struct vcpu *vcpu, const char *why)
 		(unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
 		(unsigned long long)sregs.cr4, (unsigned long long)sregs.efer,
 		(unsigned long long)regs.rsp);
+	vm_request_exit(vcpu->vm, VM_EXIT_GUEST_CRASH);
+	return false;
 }
 
 static void vcpu_handle_io(struct vcpu *vcpu)
@@ -250,41 +260,25 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		vm_request_exit(vm, VM_EXIT_POWEROFF);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
-		vcpu_report_crash(vcpu, "triple fault");
-		vm_request_exit(vm, VM_EXIT_GUEST_CRASH);
-		return false;
+		return vcpu_crash(vcpu, "triple fault");
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
 			vm_request_exit(vm, VM_EXIT_RESET);
-		} else if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
-			vm_request_exit(vm, VM_EXIT_POWEROFF);
-		} else {
-			vcpu_report_crash(vcpu, "system event");
-			vm_request_exit(vm, VM_EXIT_GUEST_CRASH);
+			return false;
 		}
-		return false;
-	case KVM_EXIT_INTERNAL_ERROR: {
-		char why[64];
-		snprintf(why, sizeof(why), "KVM internal error %u", run->internal.suberror);
-		vcpu_report_crash(vcpu, why);
-		vm_request_exit(vm, VM_EXIT_GUEST_CRASH);
-		return false;
-	}
-	case KVM_EXIT_FAIL_ENTRY: {
-		char why[64];
-		snprintf(why, sizeof(why), "entry failure 0x%llx",
-			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		vcpu_report_crash(vcpu, why);
-		vm_request_exit(vm, VM_EXIT_GUEST_CRASH);
-		return false;
-	}
-	default: {
-		char why[64];
-		snprintf(why, sizeof(why), "unexpected exit reason %u", run->exit_reason);
-		vcpu_report_crash(vcpu, why);
-		vm_request_exit(vm, VM_EXIT_GUEST_CRASH);
-		return false;
-	}
+		if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+			vm_request_exit(vm, VM_EXIT_POWEROFF);
+			return false;
+		}
+		return vcpu_crash(vcpu, "system event");
+	case KVM_EXIT_INTERNAL_ERROR:
+		return vcpu_crash(vcpu, "KVM internal error %u", run->internal.suberror);
+	case KVM_EXIT_FAIL_ENTRY:
+		return vcpu_crash(
+		    vcpu, "entry failure 0x%llx",
+		    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	default:
+		return vcpu_crash(vcpu, "unexpected exit reason %u", run->exit_reason);
 	}
 }
 

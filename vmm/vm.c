@@ -40,6 +40,16 @@ static int vm_set_region(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t si
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
 
+/* One set-up ioctl on the VM, saying which one failed. */
+static int vm_setup_ioctl(struct vm *vm, unsigned long req, unsigned long arg, const char *name)
+{
+	if (ioctl(vm->vm_fd, req, arg) >= 0)
+		return 0;
+	int ret = -errno;
+	fprintf(stderr, "inlay-vmm: %s: %s\n", name, strerror(-ret));
+	return ret;
+}
+
 static int vm_commit_routes(struct vm *vm)
 {
 	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, vm->routes) < 0 ? -errno : 0;
@@ -114,17 +124,13 @@ static int vm_init_mem(struct vm *vm, uint64_t mem_size, int mem_fd)
 		goto err;
 	}
 	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0) {
-		ret = -errno;
-		fprintf(stderr, "inlay-vmm: KVM_SET_TSS_ADDR: %s\n", strerror(errno));
-		goto err;
-	}
 	uint64_t idmap = LAYOUT_IDENTITY_MAP;
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0) {
-		ret = -errno;
-		fprintf(stderr, "inlay-vmm: KVM_SET_IDENTITY_MAP_ADDR: %s\n", strerror(errno));
+	ret = vm_setup_ioctl(vm, KVM_SET_TSS_ADDR, LAYOUT_TSS, "KVM_SET_TSS_ADDR");
+	if (ret == 0)
+		ret = vm_setup_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, (unsigned long)&idmap,
+				     "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ret < 0)
 		goto err;
-	}
 	/*
 	 * RAM goes in before the irqchip: once the irqchip exists, a memslot
 	 * change waits for an SRCU grace period (milliseconds of start time).
@@ -145,17 +151,12 @@ static int vm_init_mem(struct vm *vm, uint64_t mem_size, int mem_fd)
 		fprintf(stderr, "inlay-vmm: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(-ret));
 		goto err;
 	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		ret = -errno;
-		fprintf(stderr, "inlay-vmm: KVM_CREATE_IRQCHIP: %s\n", strerror(errno));
-		goto err;
-	}
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		ret = -errno;
-		fprintf(stderr, "inlay-vmm: KVM_CREATE_PIT2: %s\n", strerror(errno));
+	ret = vm_setup_ioctl(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+	if (ret == 0)
+		ret = vm_setup_ioctl(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
+	if (ret < 0)
 		goto err;
-	}
 	ret = vm_init_routes(vm);
 	if (ret < 0) {
 		fprintf(stderr, "inlay-vmm: GSI routing: %s\n", strerror(-ret));
@@ -215,24 +216,20 @@ int vm_msi_alloc(struct vm *vm, int *efd)
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	int ret = -ENOSPC;
 	pthread_mutex_lock(&vm->routes_lock);
-	int gsi = (int)vm->next_gsi;
-	if (vm->next_gsi >= VM_MAX_ROUTES) {
-		pthread_mutex_unlock(&vm->routes_lock);
-		close(fd);
-		return -ENOSPC;
+	if (vm->next_gsi < VM_MAX_ROUTES) {
+		/* An irqfd on a GSI without a route is inert until vm_msi_route(). */
+		struct kvm_irqfd irqfd = {.fd = (uint32_t)fd, .gsi = vm->next_gsi};
+		ret = ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : (int)vm->next_gsi++;
 	}
-	vm->next_gsi++;
 	pthread_mutex_unlock(&vm->routes_lock);
-	/* An irqfd on a GSI without a route is inert until vm_msi_route(). */
-	struct kvm_irqfd irqfd = {.fd = (uint32_t)fd, .gsi = (uint32_t)gsi};
-	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		int err = -errno;
+	if (ret < 0) {
 		close(fd);
-		return err;
+		return ret;
 	}
 	*efd = fd;
-	return gsi;
+	return ret;
 }
 
 int vm_msi_route(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
@@ -262,16 +259,6 @@ int vm_msi_route(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
 out:
 	pthread_mutex_unlock(&vm->routes_lock);
 	return ret;
-}
-
-int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data)
-{
-	struct kvm_msi msi = {
-	    .address_lo = (uint32_t)addr,
-	    .address_hi = (uint32_t)(addr >> 32),
-	    .data = data,
-	};
-	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, bool assign)

@@ -75,8 +75,6 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
 int vm_msi_alloc(struct vm *vm, int *efd);
 /** Point @gsi at MSI @addr/@data. Returns 0 or -errno. */
 int vm_msi_route(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
-/** Raise an MSI directly (used when a vector has no irqfd). */
-int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data);
 
 /**
  * (Un)register an ioeventfd: guest writes of @len bytes to @addr (port I/O
