@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Fault containment: grantees and granters that die, and the two example apps. */
+/*
+ * Fault containment: grantees and granters that die, the two example apps, and a
+ * client that sends a popup without a parent.
+ */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "xdg-shell-client-protocol.h"
 
 #define PARENT 0xff804020
 
@@ -152,12 +156,35 @@ static void test_demo_restarts_killed_grantee(void **state)
 	assert_int_equal(kill(demo, 0), 0);
 }
 
+/* A popup without a parent may cost its client the connection, never the compositor. */
+static void test_parentless_popup(void **state)
+{
+	struct harness *h = *state;
+	struct client *c = client_create(h);
+	struct surface *s = surface_create(c);
+	struct xdg_positioner *positioner = xdg_wm_base_create_positioner(c->wm_base);
+	struct xdg_popup *popup;
+
+	s->xdg_surface = xdg_wm_base_get_xdg_surface(c->wm_base, s->wl_surface);
+	xdg_positioner_set_size(positioner, 100, 50);
+	xdg_positioner_set_anchor_rect(positioner, 0, 0, 10, 10);
+	popup = xdg_surface_get_popup(s->xdg_surface, NULL, positioner);
+	xdg_positioner_destroy(positioner);
+	wl_surface_commit(s->wl_surface);
+	client_roundtrip(c);
+	xdg_popup_destroy(popup);
+
+	assert_true(client_roundtrip(client_create(h)));
+	assert_true(harness_compositor_alive(h));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    HARNESS_TEST(test_grantee_killed_mid_frame),
 	    HARNESS_TEST(test_granter_killed),
 	    HARNESS_TEST(test_demo_restarts_killed_grantee),
+	    HARNESS_TEST(test_parentless_popup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
